@@ -1,0 +1,31 @@
+# stsmeter: everything a fresh clone needs is set up by these targets.
+#   make test    set up, then run every host test (CPython, MicroPython unix, 32-bit wasm)
+#   make bench   set up, then print the benchmark figures as JSON lines
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+WASM_DIR := tools/wasm
+WASM_STAMP := $(WASM_DIR)/node_modules/.installed
+
+.PHONY: setup test bench clean
+
+setup: $(PY_STAMP) $(WASM_STAMP)
+
+$(PY_STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(WASM_STAMP): $(WASM_DIR)/package.json $(WASM_DIR)/package-lock.json
+	cd $(WASM_DIR) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: setup
+	$(BIN)/python -m pytest host_tests
+
+bench: setup
+	$(BIN)/python tools/bench.py
+
+clean:
+	rm -rf $(VENV) $(WASM_DIR)/node_modules build .pytest_cache .hypothesis
