@@ -105,7 +105,7 @@ def cmd_generate(args):
         issued = args.issued or time.strftime("%Y-%m-%dT%H:%M", time.gmtime())
         request["issued"] = issued
     request["rnd"] = args.rnd if args.rnd is not None else secrets.randbelow(16)
-    for name in ("amount", "limit_w", "register", "rate", "pad", "factor", "control",
+    for name in ("key_ken", "amount", "limit_w", "register", "rate", "pad", "factor", "control",
                  "mfr_code", "new_key", "ken", "krn", "kt", "ro", "res", "ti", "sgc"):
         value = getattr(args, name)
         if value is not None:
@@ -167,6 +167,8 @@ def build_parser():
     g.add_argument("--tid", type=int, help="TID in minutes (else --issued)")
     g.add_argument("--issued", help="issue time YYYY-MM-DDTHH:MM UTC (default now)")
     g.add_argument("--rnd", type=int, help="random number 0..15 (default random)")
+    g.add_argument("--key-ken", type=int, help="the key's expiry number: refuse a TID "
+                   "beyond it (default 255, never)")
     g.add_argument("--amount", help="credit in the type's units (kWh, m3, min, currency)")
     g.add_argument("--limit-w", type=int, help="power limit in W (max_power_limit, "
                    "max_phase_power_unbalance_limit)")

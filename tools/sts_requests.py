@@ -209,14 +209,17 @@ def generate(req):
             tok.set_key_section(s, nibble, byte1, part)
             out.append(tok.encode(cipher))
         return {"token": out[0]} if len(out) == 1 else {"tokens": out}
-    rnd = _int(req, "rnd", 0, 15)
     t = _tid(req, year)
+    if (t >> 16) > _int(req, "key_ken", 0, 255, 255):  # spec 13.5: KEN 255 never expires
+        raise RequestError("key expired: TID %d is beyond the key's expiry number" % t)
     field = _value_field(req, cls, sub)
     if field is None:  # currency: exponent bits 2..4 and sign take RND (spec 6.4)
         enc = amount.encode_currency(decimal_units(req.get("amount", ""), 5))
         if enc is None:
             raise RequestError("currency amount out of range")
         field, rnd = enc
+    else:
+        rnd = _int(req, "rnd", 0, 15)
     tok.set_tid_layout(cls, sub, rnd, t, field)
     return {"token": tok.encode(cipher)}
 

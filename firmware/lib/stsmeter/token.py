@@ -199,7 +199,8 @@ class Token:
             d["control"] = self.control()
             d["mfr_code"] = self.mfr_code
         elif self.has_tid:
-            d["rnd"] = self.rnd
+            if not self.currency:  # currency tokens use these bits for sign and exponent
+                d["rnd"] = self.rnd
             d["tid"] = self.tid
             d["issued"] = tid.iso(base_year, self.tid)
             sub = self.sub

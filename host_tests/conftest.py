@@ -1,0 +1,63 @@
+"""Shared test setup: import paths, the MicroPython runtimes, the copied vectors."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE_LIB = ROOT / "firmware" / "lib"
+TOOLS = ROOT / "tools"
+DATA = Path(__file__).resolve().parent / "data"
+for p in (TOOLS / "shim", FIRMWARE_LIB, TOOLS, Path(__file__).resolve().parent):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+
+def micropython_exe():
+    beside = Path(sys.executable).parent / "micropython"
+    found = str(beside) if beside.exists() else shutil.which("micropython")
+    if not found:
+        pytest.fail("MicroPython unix port missing: run the tests with `make test`")
+    return found
+
+
+def run_micropython(script, stdin="", args=(), heapsize=None, extra_path=(), cwd=None):
+    """Run a script file under the MicroPython unix port with firmware/lib importable."""
+    cmd = [micropython_exe()]
+    if heapsize:
+        cmd += ["-X", "heapsize=%s" % heapsize]
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(FIRMWARE_LIB), *map(str, extra_path)]))
+    return subprocess.run(cmd + [str(script), *map(str, args)], input=stdin, capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=600)
+
+
+def run_wasm(script, files=(), args=(), heapsize=None):
+    """Run a script on the 32-bit webassembly port (node), firmware/lib in its /lib.
+
+    files: (host path, target path) pairs copied into its filesystem.
+    """
+    runner = TOOLS / "wasm" / "run.mjs"
+    if not (TOOLS / "wasm" / "node_modules").exists():
+        pytest.fail("webassembly MicroPython missing: run the tests with `make test`")
+    cmd = ["node", str(runner), "--lib", str(FIRMWARE_LIB)]
+    if heapsize:
+        cmd += ["--heapsize", str(heapsize)]
+    for host, target in files:
+        cmd += ["--file", "%s=%s" % (host, target)]
+    return subprocess.run(cmd + [str(script), *map(str, args)], capture_output=True, text=True,
+                          timeout=600)
+
+
+def load_vectors():
+    with open(DATA / "compliance.json") as f:
+        return json.load(f)["vectors"]
+
+
+@pytest.fixture(scope="session")
+def vectors():
+    return load_vectors()
