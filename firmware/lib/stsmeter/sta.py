@@ -6,8 +6,8 @@ see README). How it is made cheap on a 32-bit board:
 - The state lives in three words of 24, 20 and 20 bits (block bits 63..40, 39..20,
   19..0), so no value ever reaches 2**30 and nothing is allocated per round.
 - A round's nibble substitution and the bit permutation next to it are merged into one
-  lookup per nibble: table entry (sel, i, v) holds the three words of PERM(SUB_sel(v) << 4i).
-  A round is then 16 lookups OR-ed together.
+  lookup per nibble: entry (sel, i, v) of three tables (one per state word) holds
+  PERM(SUB_sel(v) << 4i). A round is then 16 lookups OR-ed together.
 - The key decides, per round and nibble, which of the two substitution tables applies;
   that choice is turned into table offsets once per key (`STA.__init__`).
 
@@ -40,23 +40,19 @@ Q = _inverse(P)
 
 
 def _merged(sub0, sub1, perm):
-    """Table of PERM(SUB_sel(v) << 4i), 4 entries per (sel, i, v): 3 words and a pad."""
-    table = array("I", bytes(4 * 2048))
+    """Tables of PERM(SUB_sel(v) << 4i), one per state word, indexed (sel * 16 + i) * 16 + v."""
+    words = (array("I", bytes(2048)), array("I", bytes(2048)), array("I", bytes(2048)))
     for sel, sub in ((0, sub0), (1, sub1)):
         for i in range(16):
             for v in range(16):
-                base = (sel * 16 + i) * 64 + v * 4
+                n = (sel * 16 + i) * 16 + v
                 s = sub[v]
                 for b in range(4):
                     if (s >> b) & 1:
-                        o = perm[4 * i + b]
-                        if o >= 40:
-                            table[base] |= 1 << (o - 40)
-                        elif o >= 20:
-                            table[base + 1] |= 1 << (o - 20)
-                        else:
-                            table[base + 2] |= 1 << o
-    return table
+                        o = perm[4 * i + b]  # output bit, in word 0, 1 or 2
+                        w = 0 if o >= 40 else 1 if o >= 20 else 2
+                        words[w][n] |= 1 << (o - (40, 20, 0)[w])
+    return words
 
 
 _DEC = _merged(D1, D2, Q)
@@ -75,31 +71,31 @@ def _key_bit(key, k):
     return (key[7 - (k >> 3)] >> (k & 7)) & 1
 
 
-def _rounds(table, sched, buf):
+def _rounds(tables, sched, buf):
     """16 merged rounds over buf, with sched[r] = the 16 nibble offsets of round r."""
-    t = table
+    ta, tb, tc = tables
     a = (buf[0] << 16) | (buf[1] << 8) | buf[2]
     b = (buf[3] << 12) | (buf[4] << 4) | (buf[5] >> 4)
     c = ((buf[5] & 15) << 16) | (buf[6] << 8) | buf[7]
     for r in range(16):
         o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15 = sched[r]
-        # each line: nibble i of the state, times 4, indexes its merged entry
-        j = o0 + ((c << 2) & 60); x = t[j]; y = t[j + 1]; z = t[j + 2]  # noqa: E702
-        j = o1 + ((c >> 2) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o2 + ((c >> 6) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o3 + ((c >> 10) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o4 + ((c >> 14) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o5 + ((b << 2) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o6 + ((b >> 2) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o7 + ((b >> 6) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o8 + ((b >> 10) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o9 + ((b >> 14) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o10 + ((a << 2) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o11 + ((a >> 2) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o12 + ((a >> 6) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o13 + ((a >> 10) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o14 + ((a >> 14) & 60); x |= t[j]; y |= t[j + 1]; z |= t[j + 2]  # noqa: E702
-        j = o15 + ((a >> 18) & 60); a = x | t[j]; b = y | t[j + 1]; c = z | t[j + 2]  # noqa
+        # each line: nibble i of the state indexes its merged entry in the three tables
+        j = o0 + (c & 15); x = ta[j]; y = tb[j]; z = tc[j]  # noqa: E702
+        j = o1 + ((c >> 4) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o2 + ((c >> 8) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o3 + ((c >> 12) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o4 + ((c >> 16) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o5 + (b & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o6 + ((b >> 4) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o7 + ((b >> 8) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o8 + ((b >> 12) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o9 + ((b >> 16) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o10 + (a & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o11 + ((a >> 4) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o12 + ((a >> 8) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o13 + ((a >> 12) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o14 + ((a >> 16) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = o15 + ((a >> 20) & 15); a = x | ta[j]; b = y | tb[j]; c = z | tc[j]  # noqa
     buf[0] = a >> 16
     buf[1] = (a >> 8) & 0xFF
     buf[2] = a & 0xFF
@@ -120,9 +116,9 @@ class STA:
         # Decryption round s picks D2 for nibble i when key bit 4i+s is 1 (k = DK, rotr 1
         # per round). Merged step 0 is the bare permutation (all D1, after the E2 pre-step);
         # merged step r >= 1 carries round r-1's substitution; round 15's is the last step.
-        sched = [tuple(i * 64 for i in range(16))]
+        sched = [tuple(i * 16 for i in range(16))]
         for s in range(15):
-            sched.append(tuple((_key_bit(key, 4 * i + s) * 16 + i) * 64 for i in range(16)))
+            sched.append(tuple((_key_bit(key, 4 * i + s) * 16 + i) * 16 for i in range(16)))
         self._dec = sched
         # byte p holds nibbles 15-2p (high) and 14-2p (low): offsets into _DSUB, over 256
         self._last = bytes(_key_bit(key, 4 * (15 - 2 * p) + 15) * 2
@@ -149,6 +145,6 @@ class STA:
             # Round r picks E2 for nibble i when bit 4i+3 of rotl^r(rotr^12(NOT DK)) is 1,
             # i.e. when key bit 4i+15-r is 0.
             key = self._key
-            self._enc = [tuple(((1 - _key_bit(key, 4 * i + 15 - r)) * 16 + i) * 64
+            self._enc = [tuple(((1 - _key_bit(key, 4 * i + 15 - r)) * 16 + i) * 16
                                for i in range(16)) for r in range(16)]
         _rounds(_ENC, self._enc, buf)
