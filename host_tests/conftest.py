@@ -13,9 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE_LIB = ROOT / "firmware" / "lib"
 TOOLS = ROOT / "tools"
 DATA = Path(__file__).resolve().parent / "data"
-for p in (TOOLS / "shim", FIRMWARE_LIB, TOOLS, Path(__file__).resolve().parent):
+for p in (TOOLS / "shim", TOOLS, Path(__file__).resolve().parent):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
+import mpshim  # noqa: E402
+
+mpshim.install()  # firmware/lib importable, time.ticks_*, asyncio.sleep_ms, cryptolib
 
 
 def micropython_exe():

@@ -23,9 +23,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 FIRMWARE_LIB = os.path.join(ROOT, "firmware", "lib")
-sys.path[:0] = [os.path.join(HERE, "shim"), FIRMWARE_LIB]
+sys.path.insert(0, os.path.join(HERE, "shim"))
+import mpshim  # noqa: E402
 
-import sts_requests  # noqa: E402  (needs the paths above)
+mpshim.install()
+import sts_requests  # noqa: E402  (needs the shim)
 from stsmeter.token import TYPES  # noqa: E402
 
 GENERATE_TYPES = [name for names in TYPES for name in names] + ["key_change"]
