@@ -56,8 +56,9 @@ def test_vectors_micropython_unix(tmp_path, cpython_lines):
 
 
 def test_vectors_micropython_32bit(tmp_path, cpython_lines):
-    proc = run_wasm(TOOLS / "sts_requests.py", files=[(batch_file(tmp_path), "/in.jsonl")],
-                    args=["/in.jsonl"])
+    proc = run_wasm(TOOLS / "sts_requests.py", args=["/in.jsonl"],
+                    files=[(batch_file(tmp_path), "/in.jsonl"),
+                           (TOOLS / "jsonline.py", "/lib/jsonline.py")])
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     check_all(lines)

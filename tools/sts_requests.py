@@ -16,6 +16,7 @@ Answers: the decoded fields, {"token": DIGITS} / {"tokens": [...]}, or
 import json
 import sys
 
+import jsonline
 from stsmeter import amount, tid
 from stsmeter.decoder import Decoder, make_cipher
 from stsmeter.token import ALL_REGISTERS, REGISTERS, TYPES, Token
@@ -32,19 +33,8 @@ class RequestError(Exception):
     pass
 
 
-def _json(v):
-    if isinstance(v, float):
-        # Amounts have at most 5 decimals (0.00001 currency). "%.5f" prints the same on
-        # both runtimes; repr does not (MicroPython's is not shortest-round-trip).
-        text = ("%.5f" % v).rstrip("0")
-        return text + "0" if text.endswith(".") else text
-    return json.dumps(v)
-
-
 def dumps(d):
-    """JSON text with keys in one fixed order (MicroPython dicts keep no order)."""
-    keys = [k for k in ORDER if k in d] + sorted(k for k in d if k not in ORDER)
-    return "{" + ", ".join("%s: %s" % (json.dumps(k), _json(d[k])) for k in keys) + "}"
+    return jsonline.dumps(d, ORDER)
 
 
 def decimal_units(value, places):
