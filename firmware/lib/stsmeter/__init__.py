@@ -1,0 +1,3 @@
+"""stsmeter: a development and bench STS (IEC 62055-41) prepayment meter in MicroPython."""
+
+__version__ = "0.3.0"

@@ -1,0 +1,178 @@
+"""What the meter does with an entered token (spec section 13; our decisions where [U]).
+
+Order: format -> class 1 (CRC, MfrCode; never TID-checked, works in lockout) -> lockout
+-> decrypt + CRC -> key change sections -> DDTK (key type 1 refuses class 0) -> key expired
+((TID >> 16) > KEN, KEN 255 = never) -> used -> old -> function / range / overflow ->
+accept. A token's action, its TID and the lockout reset are saved in one atomic record, so
+the TID is stored exactly when the action is durable.
+"""
+
+from micropython import const
+
+from . import eventlog, record, screen
+from .credit import ELECTRICITY, GAS, WATER
+from .keychange import COMPLETE, PARTIAL
+from .token import (ALL_REGISTERS, CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3,
+                    KEY_4, MPL, MPPUL, TARIFF_RATE, TEST, UNITS, WATER_FACTOR)
+
+RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
+           "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
+# result codes: indexes of RESULTS
+ACCEPT = const(0)
+KCT_PARTIAL = const(1)
+USED = const(2)
+OLD = const(3)
+CRC = const(4)
+FORMAT = const(5)
+KEY_EXPIRED = const(6)
+DDTK = const(7)
+KEY_TYPE = const(8)
+FUNCTION = const(9)
+RANGE = const(10)
+OVERFLOW = const(11)
+MFR_CODE = const(12)
+LOCKED = const(13)
+SHORT_CODE = const(14)
+
+DITK = const(0)
+DDTK_KT = const(1)
+# class 1 Control bits we act on [U]: there is no public list of their meanings
+TESTS = ("relay", "display", "registers", "key_data", "version")
+
+
+def _counted_reject(m, code, detail):
+    """A rejected meter-specific entry (format/CRC): counts towards the lockout, saved."""
+    m.lockout.reject(m.now)
+    m.save()
+    m.result(code, detail, lockout_s=m.lockout.remaining(m.now))
+
+
+def wrong_length(m, n):
+    if m.lockout.remaining(m.now):
+        return _locked(m)
+    _counted_reject(m, FORMAT, "%d digits, a token has 20" % n)
+
+
+def _locked(m):
+    m.result(LOCKED, "keypad locked", lockout_s=m.lockout.remaining(m.now))
+
+
+def _class1(m, tok):
+    """Test/display tokens: not meter-specific, so no TID, no lockout, no counting."""
+    if tok.error == "crc":
+        return m.result(CRC, tok.detail)
+    if tok.error:
+        return m.result(FUNCTION, tok.detail)
+    if tok.mfr_code != m.cfg.mfr_code:
+        return m.result(MFR_CODE, "manufacturer code is not this meter's")
+    ran = [name for bit, name in enumerate(TESTS) if tok.control_bit(bit)]
+    m.last_amount = 0
+    m.result(ACCEPT, "test/display", tests=ran)
+    if "relay" in ran:
+        m.relay_test()
+    lines = screen.test_lines(m, ran)
+    if lines:
+        m.show(*lines)
+
+
+def token(m, digits):
+    tok = m.decoder.decode(digits)
+    if tok.cls == TEST and tok.error != "format":
+        return _class1(m, tok)
+    if m.lockout.remaining(m.now):
+        return _locked(m)
+    if tok.error == "format":
+        return _counted_reject(m, FORMAT, tok.detail)
+    if tok.error == "crc":
+        return _counted_reject(m, CRC, tok.detail)
+    if tok.error:
+        return m.result(FUNCTION, tok.detail)
+    if tok.cls == 2 and tok.sub in (KEY_1, KEY_2, KEY_3, KEY_4):
+        return _key_section(m, tok)
+    if tok.cls == CREDIT and m.kt == DDTK_KT:
+        return m.result(DDTK, "default key: no credit tokens")
+    t = tok.tid
+    if m.ken != 255 and (t >> 16) > m.ken:
+        return m.result(KEY_EXPIRED, "token beyond the key expiry number")
+    if m.tids.used(t):
+        return m.result(USED, "token already used")
+    if m.tids.old(t):
+        return m.result(OLD, "token older than the TID memory")
+    code, detail, fields = _apply(m, tok)
+    if code != ACCEPT:
+        return m.result(code, detail, **fields)
+    m.tids.insert(t)
+    m.lockout.reset()
+    m.save()  # action + TID + lockout reset: one atomic record
+    m.result(ACCEPT, detail, **fields)
+
+
+def _apply(m, tok):
+    """Carry out a TID token's action on the meter in RAM: (code, detail, event fields)."""
+    sub = tok.sub
+    if tok.cls == CREDIT:
+        if sub > 2:  # time and currency credit: this meter has no such register
+            return FUNCTION, "credit type not supported", {}
+        units = tok.amount
+        if not m.credit.add((ELECTRICITY, WATER, GAS)[sub], units):
+            return OVERFLOW, "register would overflow", {}
+        m.last_amount, m.last_unit = units, sub
+        return ACCEPT, "", {"amount": units / 10, "unit": UNITS[sub]}
+    m.last_amount = 0
+    sup = m.supply
+    if sub == MPL:
+        sup.mpl_w = tok.amount
+        return ACCEPT, "max power limit", {"limit_w": sup.mpl_w}
+    if sub == MPPUL:
+        sup.mppul_w = tok.amount
+        return ACCEPT, "phase unbalance limit", {"limit_w": sup.mppul_w}
+    if sub == CLEAR_CREDIT:
+        reg = tok.field
+        if reg == ALL_REGISTERS:
+            for r in (ELECTRICITY, WATER, GAS):
+                m.credit.clear(r)
+        elif reg <= GAS:
+            m.credit.clear(reg)
+        elif reg <= 7:
+            return FUNCTION, "register not on this meter", {}
+        else:
+            return RANGE, "unknown register code", {}
+        return ACCEPT, "credit cleared", {"register": reg}
+    if sub == CLEAR_TAMPER:
+        if m.tamper:
+            m.set_tamper(0)
+        return ACCEPT, "tamper cleared", {}
+    if sub == TARIFF_RATE:
+        sup.tariff_rate = tok.field
+        return ACCEPT, "tariff rate", {"rate": sup.tariff_rate}
+    if sub == WATER_FACTOR:
+        sup.water_factor = tok.field
+        return ACCEPT, "water meter factor", {"factor": sup.water_factor}
+    return FUNCTION, "not supported", {}
+
+
+def _key_section(m, tok):
+    got = m.kct.add(tok, m.now)
+    if got == PARTIAL:
+        m.lockout.reset()
+        m.save()
+        return m.result(KCT_PARTIAL, "key change: waiting for more",
+                        sections=m.kct.received())
+    if got != COMPLETE:
+        return m.result(FUNCTION, "key change set not supported")
+    new = m.kct.new_key()
+    m.lockout.reset()
+    if new.kt == DITK and m.kt != DITK:
+        m.save()
+        return m.result(KEY_TYPE, "change to an initialisation key refused")
+    base = m.base_year
+    if new.ro:  # rollover: new base date, fresh TID memory (spec 13.6)
+        m.tids.clear()
+        base = {1993: 2014, 2014: 2035}.get(base, base)
+    m.install_key(m.ea, new.key, new.kt, new.krn, new.ti, new.ken,
+                  m.sgc if new.sgc is None else new.sgc, base)
+    record.seal_key(m)
+    m.log.add(m.now, eventlog.KEY_CHANGED, new.krn, new.ro)
+    m.save()
+    m.result(ACCEPT, "key changed", krn=new.krn, kt=new.kt, ti=new.ti, ken=new.ken,
+             rollover=bool(new.ro), base_date=base)

@@ -1,0 +1,272 @@
+"""The meter: what it does with each key and as time passes, what it remembers, and why.
+
+Hardware-free and event-driven: the platform calls `press(key)`, `set_load(watts)`,
+`add_energy(joules)`, `advance(seconds)` and `tamper_input()`; the meter answers through
+`on_event(dict)` and its `relay_closed` and `screen()`. Token rules live in acceptance.py,
+the record layout in record.py. Time is the meter clock (config.py): seconds since
+provisioning.
+"""
+
+from micropython import const
+
+from . import acceptance, entry, eventlog, record, screen, shortcodes
+from .acceptance import RESULTS
+from .credit import FOREVER, Credit
+from .decoder import Decoder, make_cipher
+from .keychange import KeyChange
+from .lockout import Lockout
+from .supply import Supply
+from .tidstore import TidStore
+
+# why the relay is open (or, when it closes, what held it open before)
+REASONS = ("credit", "tamper", "overpower", "test", "power_on")
+TAMPERS = ("", "state_forged", "tamper_input")
+TAMPER_FORGED = const(1)
+TAMPER_INPUT = const(2)
+_MAX_STEP = const(3600)
+
+
+class Meter:
+    def __init__(self, cfg, store, sealer, now, on_event=None, random_bytes=None):
+        self.cfg = cfg
+        self.store = store
+        self.sealer = sealer
+        self.now = now
+        self.emit = on_event or (lambda event: None)
+        self.random_bytes = random_bytes
+        self.credit = Credit(cfg.credit_limit_wh, 9999999, cfg.low_credit_wh,
+                             cfg.emergency_credit_wh)
+        self.supply = Supply(cfg.overload_s, cfg.trip_delay_s, cfg.trip_delay_max_s,
+                             cfg.trip_calm_s)
+        self.lockout = Lockout(cfg.lockout_free, cfg.lockout_base_s, cfg.lockout_max_s)
+        self.tids = TidStore(cfg.tid_store_size)
+        self.log = eventlog.EventLog(cfg.event_log_size)
+        self.entry = entry.Entry(cfg.entry_timeout_s)
+        self.tamper = 0
+        self.last_result = -1
+        self.last_amount = 0  # in 0.1 units of last_unit
+        self.last_unit = 0
+        self.load_w = 0
+        self.test_until = 0
+        self.message = None  # (line 1, line 2) shown until message_until
+        self.message_until = 0
+        self.saved_at = now
+        self.energy_unsaved = False
+        self._relay = False  # what the relay was last set to (off before power-on)
+        self._held_by = 0  # why it was last opened
+        self._low = False
+        self.bytes_saved = 0
+        record.boot(self)
+        self.kct.expire(now)
+        self.log.add(now, eventlog.POWER_ON)
+        self._low = self.credit.low()
+        self._sync_relay(power_on=True)
+
+    # --- key data (set by record.boot and by a key change) ---
+    def install_key(self, ea, key, kt, krn, ti, ken, sgc, base_year):
+        self.ea, self.key, self.kt, self.krn, self.ti = ea, key, kt, krn, ti
+        self.ken, self.sgc, self.base_year = ken, sgc, base_year
+        self.decoder = Decoder(make_cipher(ea, key))
+        self.kct = KeyChange(len(key), self.cfg.key_change_timeout_s)
+
+    # --- inputs ---
+    def press(self, key):
+        """One key: '0'-'9', '*', '#', or 'C' (a long '*')."""
+        self._housekeeping()
+        what = self.entry.press(key, self.now)
+        if what == entry.TOKEN:
+            acceptance.token(self, self.entry.digits())
+        elif what == entry.SHORT_CODE:
+            shortcodes.run(self, self.entry.short_code())
+        elif what == entry.WRONG_LENGTH:
+            acceptance.wrong_length(self, self.entry.ended)
+        self._housekeeping()
+
+    def set_load(self, watts):
+        """The load (W) the premises would draw; it draws only while the relay is closed."""
+        if not 0 <= watts <= self.cfg.max_load_w:
+            raise ValueError("load must be 0..%d W" % self.cfg.max_load_w)
+        self.load_w = watts
+        self._housekeeping()
+
+    def add_energy(self, joules):
+        """Energy measured by the pulse input (drawn whatever the relay says)."""
+        self.energy_unsaved = True
+        if self.credit.consume(joules):
+            self.save()
+        self._housekeeping()
+
+    def tamper_input(self):
+        """The tamper switch (cover, magnet) tripped."""
+        if self.tamper != TAMPER_INPUT:
+            self.set_tamper(TAMPER_INPUT)
+            self.save()
+        self._housekeeping()
+
+    def advance(self, seconds):
+        """Let time pass, spending credit at the present load, stopping at each change."""
+        end = self.now + seconds
+        while True:
+            self._housekeeping()
+            if self.now >= end:
+                return
+            step = min(end - self.now, self._next_change(), _MAX_STEP)
+            draw = self.load_w if self.relay_closed else 0
+            if draw:
+                step = min(step, (1 << 29) // draw)
+            step = max(step, 1)
+            self.now += step
+            if draw:
+                self.energy_unsaved = True
+                if self.credit.consume(draw * step):
+                    self._housekeeping()
+                    self.save()
+
+    def _next_change(self):
+        """Seconds to the next moment something changes by itself (FOREVER: nothing due)."""
+        now = self.now
+        draw = self.load_w if self.relay_closed else 0
+        due = FOREVER
+        if draw:
+            due = self.credit.seconds_left(draw)
+            if not self._low and self.credit.low_wh:
+                due = min(due, self.credit.seconds_left(draw, self.credit.low_wh - 1))
+        wait = self.supply.next_change(now, self.load_w, self._supply_ok())
+        if wait is not None:
+            due = min(due, wait)
+        for at in (self.test_until, self.message_until, self.lockout.until,
+                   self.entry.last_key_at + self.entry.timeout_s if self.entry.count else 0,
+                   self.kct.started + self.kct.timeout_s if self.kct.mask else 0,
+                   self.saved_at + self.cfg.save_interval_s if self.energy_unsaved else 0):
+            if at > now:
+                due = min(due, at - now)
+        return due
+
+    # --- derived state ---
+    def _supply_ok(self):
+        """True unless the relay must be open for credit, tamper or a relay test."""
+        return self.credit.wh > 0 and not self.tamper and self.now >= self.test_until
+
+    @property
+    def relay_closed(self):
+        return self._supply_ok() and not self.supply.tripped(self.now)
+
+    def _open_reason(self):
+        if self.tamper:
+            return 1
+        if self.supply.tripped(self.now):
+            return 2
+        if self.now < self.test_until:
+            return 3
+        return 0
+
+    def tamper_name(self):
+        return TAMPERS[self.tamper]
+
+    def _housekeeping(self):
+        """Apply everything that is due at self.now, then set the relay."""
+        now = self.now
+        if self.entry.expired(now):
+            self.emit({"event": "entry", "state": "timeout"})
+        if self.kct.expire(now):
+            self.emit({"event": "key_change", "state": "timeout"})
+            self.save()
+        if self.message and now >= self.message_until:
+            self.message = None
+        if self.supply.update(now, self.load_w if self.relay_closed else 0, self._supply_ok()):
+            self.save()
+        low = self.credit.low()
+        if low != self._low:
+            self._low = low
+            self.emit({"event": "warning", "warning": "low_credit", "active": low,
+                       "credit_kwh": self.credit.wh / 1000})
+        if self.energy_unsaved and now - self.saved_at >= self.cfg.save_interval_s:
+            self.save()
+        self._sync_relay()
+
+    def _sync_relay(self, power_on=False):
+        """Emit and log a relay change. Opening names its cause; closing, the cause that
+        has gone (or power_on at start)."""
+        closed = self.relay_closed
+        if closed == self._relay and not power_on:
+            return
+        if closed:
+            reason = 4 if power_on else self._held_by
+        else:
+            reason = self._held_by = self._open_reason()
+        self._relay = closed
+        self.log.add(self.now, eventlog.RELAY, int(closed), reason)
+        self.emit({"event": "relay", "closed": closed, "reason": REASONS[reason]})
+
+    # --- changes made by tokens and short codes ---
+    def set_tamper(self, reason):
+        self.tamper = reason
+        self.log.add(self.now, eventlog.TAMPER, reason)
+        self.emit({"event": "tamper", "active": bool(reason), "reason": TAMPERS[reason]})
+
+    def relay_test(self):
+        self.test_until = self.now + self.cfg.relay_test_s
+
+    def show(self, line1, line2=""):
+        self.message = (line1, line2)
+        self.message_until = self.now + self.cfg.message_s
+
+    def result(self, which, detail="", **fields):
+        """Report a finished entry (which: a RESULTS index): event, log, last result, screen."""
+        name = RESULTS[which]
+        event = {"event": "result", "result": name}
+        if detail:
+            event["detail"] = detail
+        event.update(fields)
+        self.emit(event)
+        if which != acceptance.SHORT_CODE:  # short codes are not token results
+            self.last_result = which
+            self.log.add(self.now, eventlog.TOKEN, which, self.last_amount if which == 0 else 0)
+        screen.result_message(self, name, detail, fields)
+
+    def save(self):
+        """Persist the whole state now (one atomic record)."""
+        self.bytes_saved += record.save(self)
+        self.saved_at = self.now
+        self.energy_unsaved = False
+
+    # --- outputs ---
+    def screen(self):
+        return screen.lines(self)
+
+    def status(self):
+        c = self.credit
+        return {
+            "event": "status", "time": self.cfg.iso(self.now), "credit_kwh": c.wh / 1000,
+            "relay": self.relay_closed, "lockout_s": self.lockout.remaining(self.now),
+            "tamper": bool(self.tamper), "tamper_reason": TAMPERS[self.tamper],
+            "krn": self.krn, "kt": self.kt, "ti": self.ti, "ea": self.ea,
+            "base_date": self.base_year, "ken": self.ken, "sgc": self.sgc,
+            "tids": self.tids.tids(), "water_m3": c.water / 10, "gas_m3": c.gas / 10,
+            "load_w": self.load_w, "mpl_w": self.supply.mpl_w, "mppul_w": self.supply.mppul_w,
+            "tripped": self.supply.tripped(self.now), "trips": self.supply.trips,
+            "low_credit": c.low(), "emergency_owed_kwh": c.owed_wh / 1000,
+            "energy_kwh": c.used_wh / 1000,
+            "bad_entries": self.lockout.bad, "key_change_pending": self.kct.received(),
+            "tariff_rate": self.supply.tariff_rate, "water_meter_factor": self.supply.water_factor,
+        }
+
+    def events(self):
+        """The event log as dicts, oldest first (for the host)."""
+        out = []
+        for t, kind, code, value in self.log.entries():
+            e = {"time": self.cfg.iso(t), "kind": eventlog.KINDS[kind]}
+            if kind == eventlog.TOKEN:
+                e["result"] = RESULTS[code]
+                if value:
+                    e["amount"] = value / 10
+            elif kind == eventlog.RELAY:
+                e.update(closed=bool(code), reason=REASONS[value])
+            elif kind == eventlog.TAMPER:
+                e["reason"] = TAMPERS[code]
+            elif kind == eventlog.KEY_CHANGED:
+                e.update(krn=code, rollover=bool(value))
+            elif kind == eventlog.EMERGENCY:
+                e["kwh"] = value / 1000
+            out.append(e)
+        return out

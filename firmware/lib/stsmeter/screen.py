@@ -1,0 +1,110 @@
+"""What the 16x2 display shows: the entry, results in words, short codes, the idle screen.
+
+Text only (any display driver draws it). Numbers are formatted from integers: a board's
+floats are single precision and would print 25.6 kWh as 25.59999.
+"""
+
+from micropython import const
+
+from . import __version__
+
+WIDTH = const(16)
+RESULT_WORDS = {
+    "used": "Used", "old": "Old", "crc": "Reject", "format": "Reject",
+    "key_expired": "Key expired", "ddtk": "DDTK error", "key_type": "Key type error",
+    "function": "Function error", "range": "Range error", "overflow": "Overflow",
+    "mfr_code": "MfrCode error", "locked": "Locked",
+}
+SECOND_LINES = {"crc": "CRC error", "format": "Format error", "used": "Entered before",
+                "old": "Too old"}
+
+
+def tenths(n):
+    """0.1 units as text: 256 -> '25.6'."""
+    return "%s%d.%d" % ("-" if n < 0 else "", abs(n) // 10, abs(n) % 10)
+
+
+def kwh(wh):
+    """Wh as kWh with one decimal, rounded down (never shows more than is there)."""
+    return tenths(wh // 100)
+
+
+def _idle(m):
+    c = m.credit
+    top = "Credit %s kWh" % kwh(c.wh)
+    if len(top) > WIDTH:
+        top = "Cr %s kWh" % kwh(c.wh)
+    now = m.now
+    if m.tamper:
+        bottom = "TAMPER"
+    elif m.lockout.remaining(now):
+        bottom = "Locked %d s" % m.lockout.remaining(now)
+    elif m.supply.tripped(now):
+        bottom = "Overload %d s" % (m.supply.reconnect_at - now)
+    elif not c.wh:
+        bottom = "No credit"
+    elif c.low():
+        bottom = "Low credit"
+    else:
+        bottom = "Load %d W" % (m.load_w if m.relay_closed else 0)
+    return top, bottom
+
+
+def _entry(text):
+    """Digits grouped 4-4-4-4-4: three groups on line 1, two and the count on line 2."""
+    g = [text[i : i + 4] for i in range(0, 20, 4)]
+    return " ".join(g[:3]).rstrip(), "%-11s%5s" % (" ".join(g[3:]).rstrip(), "(%d)" % len(text))
+
+
+def lines(m):
+    if m.entry.count:
+        return _entry(m.entry.text())
+    if m.message:
+        return m.message
+    return _idle(m)
+
+
+def result_message(m, name, detail, fields):
+    """The screen for a finished entry (short codes set their own)."""
+    if name == "short_code":
+        return
+    if name == "accept":
+        top = "Accept"
+        if "amount" in fields:
+            top = "Accept %s %s" % (tenths(m.last_amount), fields["unit"])
+            bottom = "Credit %s kWh" % kwh(m.credit.wh)
+        elif "limit_w" in fields:
+            bottom = "Limit %d W" % fields["limit_w"]
+        else:
+            bottom = detail
+    elif name == "kct_partial":
+        top = "Key change %s" % "+".join(str(s) for s in fields["sections"])
+        bottom = "Enter next token"
+    elif name == "locked":
+        top = "Locked %d s" % fields["lockout_s"]
+        bottom = "Try again later"
+    else:
+        top = RESULT_WORDS[name]
+        bottom = SECOND_LINES.get(name, "")
+        if fields.get("lockout_s"):
+            bottom = "Locked %d s" % fields["lockout_s"]
+    m.show(top[:WIDTH], bottom[:WIDTH])
+
+
+def key_data(m):
+    return "KRN%d KT%d TI%02d" % (m.krn, m.kt, m.ti), "S%06d EA%s B%02d" % (
+        m.sgc, m.ea, m.base_year % 100)
+
+
+def test_lines(m, ran):
+    """Class 1 test/display screens, in order of preference."""
+    if "display" in ran:
+        return "#" * WIDTH, "#" * WIDTH
+    if "registers" in ran:
+        c = m.credit
+        return "E %s kWh" % kwh(c.wh), "W %s G %s m3" % (tenths(c.water), tenths(c.gas))
+    if "key_data" in ran:
+        return key_data(m)
+    if "version" in ran:
+        return "stsmeter", __version__
+    return None

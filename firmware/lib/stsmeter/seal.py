@@ -1,0 +1,89 @@
+"""AES-CMAC (RFC 4493) and key sealing with `cryptolib`, under keys bound to the device.
+
+The device-bound keys are derived from the board's unique ID (`machine.unique_id()` on a
+board; a stand-in file on the PC): SHA-256 of a label and the ID, first 16 bytes. That
+keeps a copied or hand-edited state file from passing as genuine; it is not a secure
+element - whoever holds the board can read its ID.
+"""
+
+import hashlib
+
+import cryptolib
+
+_ECB = 1
+_CBC = 2
+
+
+def derive(device_id, label):
+    """A 16-byte AES key for one purpose (label) on one device."""
+    return hashlib.sha256(label + bytes(device_id)).digest()[:16]
+
+
+def _shift(block):
+    """block << 1 in GF(2^128), RFC 4493 subkey doubling."""
+    out = bytearray(16)
+    carry = 0
+    for i in range(15, -1, -1):
+        b = block[i]
+        out[i] = ((b << 1) & 0xFF) | carry
+        carry = b >> 7
+    if block[0] & 0x80:
+        out[15] ^= 0x87
+    return out
+
+
+class CMAC:
+    """AES-128-CMAC with one key; `mac(data)` gives the 16-byte tag."""
+
+    def __init__(self, key):
+        self._aes = cryptolib.aes(key, _ECB)
+        self._x = bytearray(16)
+        zero = bytearray(16)
+        self._aes.encrypt(zero, zero)
+        self._k1 = _shift(zero)
+        self._k2 = _shift(self._k1)
+
+    def mac(self, data):
+        x = self._x
+        for i in range(16):
+            x[i] = 0
+        n = len(data)
+        full = n // 16 if n and n % 16 == 0 else n // 16 + 1  # number of blocks, >= 1
+        aes = self._aes
+        for blk in range(full):
+            start = blk * 16
+            if blk < full - 1:
+                for i in range(16):
+                    x[i] ^= data[start + i]
+            else:  # last block: complete -> xor K1; partial/empty -> pad 10..0, xor K2
+                sub = self._k1 if n and n % 16 == 0 else self._k2
+                for i in range(16):
+                    j = start + i
+                    b = data[j] if j < n else (0x80 if j == n else 0)
+                    x[i] ^= b ^ sub[i]
+            aes.encrypt(x, x)
+        return bytes(x)
+
+
+class Sealer:
+    """Seals small secrets (the decoder key record) and MACs state records for one device."""
+
+    def __init__(self, device_id):
+        self._enc_key = derive(device_id, b"stsmeter key seal v1")
+        self.cmac = CMAC(derive(device_id, b"stsmeter state mac v1"))
+
+    def seal(self, plain, iv):
+        """iv (16 random bytes) + AES-CBC(plain, a multiple of 16 bytes) + CMAC: bytes."""
+        ct = bytearray(len(plain))
+        cryptolib.aes(self._enc_key, _CBC, iv).encrypt(plain, ct)
+        body = bytes(iv) + bytes(ct)
+        return body + self.cmac.mac(body)
+
+    def unseal(self, blob):
+        """The plain bytes, or None when the blob is not this device's genuine seal."""
+        body, tag = blob[:-16], blob[-16:]
+        if len(blob) < 48 or self.cmac.mac(body) != bytes(tag):
+            return None
+        plain = bytearray(len(body) - 16)
+        cryptolib.aes(self._enc_key, _CBC, body[:16]).decrypt(body[16:], plain)
+        return bytes(plain)

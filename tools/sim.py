@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Run the meter from a script: one command per line in, one JSON event per line out.
+
+    python3 tools/sim.py --meter meter.json --state DIR --script FILE|- [--runtime cpython]
+
+The firmware runs in the MicroPython unix port (default) or in CPython through the shim;
+DIR is the meter's flash and survives between runs (see tools/meter_script.py for the
+commands). Exit status 0, or 2 on misuse (bad arguments, meter file unreadable).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIRMWARE_LIB = os.path.join(os.path.dirname(HERE), "firmware", "lib")
+
+
+def micropython_path():
+    beside = os.path.join(os.path.dirname(sys.executable), "micropython")
+    return beside if os.path.exists(beside) else shutil.which("micropython")
+
+
+def command(runtime, meter, state):
+    script = os.path.join(HERE, "meter_script.py")
+    if runtime == "cpython":
+        return [sys.executable, script, meter, state], None
+    exe = micropython_path()
+    if not exe:
+        sys.stderr.write("sim.py: error: the MicroPython unix port is not installed "
+                         "(run `make setup`)\n")
+        sys.exit(2)
+    return [exe, script, meter, state], dict(os.environ, MICROPYPATH=FIRMWARE_LIB)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="sim.py", description=__doc__.split("\n")[0])
+    p.add_argument("--meter", required=True, help="the provisioning file (meter.json)")
+    p.add_argument("--state", required=True, help="folder for the meter's state")
+    p.add_argument("--script", required=True, help="command file, - for stdin")
+    p.add_argument("--runtime", default="micropython", choices=["micropython", "cpython"])
+    args = p.parse_args(argv)
+    if not os.path.isfile(args.meter):
+        p.error("no meter file %s" % args.meter)
+    cmd, env = command(args.runtime, os.path.abspath(args.meter), os.path.abspath(args.state))
+    stdin = sys.stdin if args.script == "-" else open(args.script)
+    return subprocess.run(cmd, stdin=stdin, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
