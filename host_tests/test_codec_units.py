@@ -4,8 +4,9 @@ import datetime
 
 import pytest
 import sts_requests
-from stsmeter import amount, digits, tid
+from stsmeter import amount, digits, tid, vending
 from stsmeter.decoder import Decoder, make_cipher
+from stsmeter.describe import control
 
 IEC_KEY = bytes.fromhex("0ABC12DEF3456789")
 
@@ -45,14 +46,13 @@ def test_crc_and_function_rejections():
     other = Decoder(make_cipher("07", bytes.fromhex("E653341F9D5BF36F")))
     assert other.decode("29054347139309851356").error == "crc"  # another meter's key
     # a well-formed class 2 token with unknown subclass 10, CRC correct
-    tok = dec.token
-    tok.set_tid_layout(2, 10, 0, 1000, 0)
-    assert dec.decode(tok.encode(dec.cipher)).error == "function"
+    tok = vending.tid_token(2, 10, 0, 1000, 0)
+    assert dec.decode(vending.encode(tok, dec.cipher)).error == "function"
 
 
 def test_class1_decodes_without_a_key():
     tok = Decoder().decode("56493153725450313471")
-    assert tok.error is None and tok.type == "test_display_1" and tok.control() == 2**36 - 1
+    assert tok.error is None and tok.type == "test_display_1" and control(tok) == 2**36 - 1
     assert Decoder().decode("29054347139309851356").error == "crc"
 
 

@@ -21,6 +21,7 @@ if sys.implementation.name == "cpython":  # run the firmware through the shim
     mpshim.install()
 
 import jsonline  # noqa: E402
+from stsmeter import report  # noqa: E402
 from stsmeter.config import Config  # noqa: E402
 from stsmeter.meter import Meter  # noqa: E402
 from stsmeter.seal import Sealer  # noqa: E402
@@ -106,11 +107,11 @@ class Bench:
         elif cmd == "power-cycle" and not args:
             self.boot()
         elif cmd == "status" and not args:
-            out(m.status())
+            out(report.status(m))
         elif cmd == "tamper" and not args:
             m.tamper_input()
         elif cmd == "log" and not args:
-            out({"event": "log", "entries": m.events()})
+            out({"event": "log", "entries": report.events(m)})
         else:
             raise ValueError("bad command: %s" % line.strip())
         self.tick()

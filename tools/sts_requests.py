@@ -17,9 +17,11 @@ import json
 import sys
 
 import jsonline
-from stsmeter import amount, tid
+from stsmeter import amount, tid, vending
 from stsmeter.decoder import Decoder, make_cipher
-from stsmeter.token import ALL_REGISTERS, REGISTERS, TYPES, Token
+from stsmeter.describe import describe
+from stsmeter.token import ALL_REGISTERS, TYPES
+from stsmeter.vending import REGISTERS
 
 ALGS = {"sta": "07", "ea07": "07", "07": "07", "misty1": "11", "ea11": "11", "11": "11"}
 KEY_BYTES = {"07": 8, "11": 16}
@@ -101,7 +103,7 @@ def decode(req):
     tok = Decoder(cipher).decode(token)
     if tok.error:
         return {"error": tok.error, "detail": tok.detail}
-    return tok.as_dict(year)
+    return describe(tok, year)
 
 
 def _type(req):
@@ -183,21 +185,19 @@ def generate(req):
     year = base_year(req)
     whole_set = req.get("type") == "key_change"  # every section of a key change set
     cls, sub = (2, None) if whole_set else _type(req)
-    tok = Token()
     if cls == 1:
         try:
-            tok.set_test(sub, _int(req, "control", 0, (1 << 36) - 1),
-                         _int(req, "mfr_code", 0, 9999))
+            tok = vending.test_token(sub, _int(req, "control", 0, (1 << 36) - 1),
+                                     _int(req, "mfr_code", 0, 9999))
         except ValueError as e:
             raise RequestError(str(e))
-        return {"token": tok.encode()}
+        return {"token": vending.encode(tok)}
     ea, cipher = cipher_for(req)
     if whole_set or cls == 2 and sub in (3, 4, 8, 9):
         sections = _key_sections(req, ea, sub)
         out = []
         for s, nibble, byte1, part in sections:
-            tok.set_key_section(s, nibble, byte1, part)
-            out.append(tok.encode(cipher))
+            out.append(vending.encode(vending.key_section(s, nibble, byte1, part), cipher))
         return {"token": out[0]} if len(out) == 1 else {"tokens": out}
     t = _tid(req, year)
     if (t >> 16) > _int(req, "key_ken", 0, 255, 255):  # spec 13.5: KEN 255 never expires
@@ -210,8 +210,7 @@ def generate(req):
         field, rnd = enc
     else:
         rnd = _int(req, "rnd", 0, 15)
-    tok.set_tid_layout(cls, sub, rnd, t, field)
-    return {"token": tok.encode(cipher)}
+    return {"token": vending.encode(vending.tid_token(cls, sub, rnd, t, field), cipher)}
 
 
 def answer(req):

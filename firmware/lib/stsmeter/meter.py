@@ -9,7 +9,7 @@ provisioning.
 
 from micropython import const
 
-from . import acceptance, entry, eventlog, record, screen, shortcodes
+from . import acceptance, entry, eventlog, record, screen
 from .acceptance import RESULTS
 from .credit import FOREVER, Credit
 from .decoder import Decoder, make_cipher
@@ -77,6 +77,8 @@ class Meter:
         if what == entry.TOKEN:
             acceptance.token(self, self.entry.digits())
         elif what == entry.SHORT_CODE:
+            from . import shortcodes  # loaded on first use: RAM is scarce on a board
+
             shortcodes.run(self, self.entry.short_code())
         elif what == entry.WRONG_LENGTH:
             acceptance.wrong_length(self, self.entry.ended)
@@ -233,40 +235,3 @@ class Meter:
     # --- outputs ---
     def screen(self):
         return screen.lines(self)
-
-    def status(self):
-        c = self.credit
-        return {
-            "event": "status", "time": self.cfg.iso(self.now), "credit_kwh": c.wh / 1000,
-            "relay": self.relay_closed, "lockout_s": self.lockout.remaining(self.now),
-            "tamper": bool(self.tamper), "tamper_reason": TAMPERS[self.tamper],
-            "krn": self.krn, "kt": self.kt, "ti": self.ti, "ea": self.ea,
-            "base_date": self.base_year, "ken": self.ken, "sgc": self.sgc,
-            "tids": self.tids.tids(), "water_m3": c.water / 10, "gas_m3": c.gas / 10,
-            "load_w": self.load_w, "mpl_w": self.supply.mpl_w, "mppul_w": self.supply.mppul_w,
-            "tripped": self.supply.tripped(self.now), "trips": self.supply.trips,
-            "low_credit": c.low(), "emergency_owed_kwh": c.owed_wh / 1000,
-            "energy_kwh": c.used_wh / 1000,
-            "bad_entries": self.lockout.bad, "key_change_pending": self.kct.received(),
-            "tariff_rate": self.supply.tariff_rate, "water_meter_factor": self.supply.water_factor,
-        }
-
-    def events(self):
-        """The event log as dicts, oldest first (for the host)."""
-        out = []
-        for t, kind, code, value in self.log.entries():
-            e = {"time": self.cfg.iso(t), "kind": eventlog.KINDS[kind]}
-            if kind == eventlog.TOKEN:
-                e["result"] = RESULTS[code]
-                if value:
-                    e["amount"] = value / 10
-            elif kind == eventlog.RELAY:
-                e.update(closed=bool(code), reason=REASONS[value])
-            elif kind == eventlog.TAMPER:
-                e["reason"] = TAMPERS[code]
-            elif kind == eventlog.KEY_CHANGED:
-                e.update(krn=code, rollover=bool(value))
-            elif kind == eventlog.EMERGENCY:
-                e["kwh"] = value / 1000
-            out.append(e)
-        return out

@@ -82,9 +82,9 @@ def _answer(m, code):
         events = m.log.entries()
         if not events:
             return "Events 0", "", {"events": 0}
-        t = events[-1][0]
+        t, kind = events[-1][0], eventlog.KINDS[events[-1][1]]
         return "Events %d" % len(events), m.cfg.iso(t)[5:16].replace("T", " "), {
-            "events": len(events), "last": m.events()[-1]}
+            "events": len(events), "last": kind}
     if code == WATER:
         return "Water", "%s m3" % screen.tenths(c.water), {"water_m3": c.water / 10}
     if code == GAS:
