@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 WASM_DIR := tools/wasm
 WASM_STAMP := $(WASM_DIR)/node_modules/.installed
 
-.PHONY: setup test bench sim clean
+.PHONY: setup test bench sim deploy clean
 
 setup: $(PY_STAMP) $(WASM_STAMP)
 
@@ -30,6 +30,15 @@ bench: setup
 sim:
 	@echo "make sim: the simulated meter arrives with the device issue (#4); see README." >&2
 	@exit 1
+
+# make deploy BOARD=rpi_pico|esp32_devkitc|sim [PORT=/dev/ttyACM0] [METER=meter.json]
+#             [SIM_ROOT=dir] [NO_RESET=1] [DEPS=1]
+# BOARD=sim without PORT starts tools/virtual_board.py on SIM_ROOT (default: a new temp dir).
+deploy: $(PY_STAMP)
+	$(if $(BOARD),,$(error BOARD=rpi_pico|esp32_devkitc|sim is required))
+	$(BIN)/python tools/deploy.py --board $(BOARD) $(if $(PORT),--port $(PORT)) \
+		$(if $(METER),--meter $(METER)) $(if $(SIM_ROOT),--root $(SIM_ROOT)) \
+		$(if $(NO_RESET),--no-reset) $(if $(DEPS),--deps)
 
 clean:
 	rm -rf $(VENV) $(WASM_DIR)/node_modules build .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""Every field of a decoded token as a dict (host side: tools, logs; a meter never loads it).
+"""Every field of a decoded token as a dict: host only (tools, logs; a meter never loads it).
 
 Reads the layouts of spec section 4 from `Token.block`; see token.py for the fields the
 meter itself uses.

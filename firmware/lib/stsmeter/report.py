@@ -1,4 +1,4 @@
-"""What the meter reports to a host: its status and its event log, as dicts.
+"""The meter's status and event log as dicts for a host: host only (the scripted runner).
 
 Used by the simulator and the scripted runner (tools/meter_script.py); the meter's own
 behaviour does not depend on it.

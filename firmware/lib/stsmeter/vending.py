@@ -1,5 +1,7 @@
-"""Building tokens: the vending side of the layouts (host side and tests; a meter never
-loads it). Each builder returns a Token; `encode` seals, encrypts and prints it."""
+"""Building tokens, the vending side of the layouts: host only (a meter never loads it).
+
+Each builder returns a Token; `encode` seals, encrypts and prints it.
+"""
 
 from . import crc16, digits
 from .token import MANAGEMENT, TEST, Token

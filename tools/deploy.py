@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Compile the firmware with mpy-cross and copy it to a board with mpremote.
+
+    python tools/deploy.py --board rpi_pico|esp32_devkitc|sim --port PORT [--meter meter.json]
+                           [--no-reset] [--deps]
+    python tools/deploy.py --board sim [--root DIR]       # starts tools/virtual_board.py itself
+    python tools/deploy.py --board rpi_pico --build-only  # only build/rpi_pico/
+
+What goes on the board, and nothing else (tools/ stays on the host):
+
+    firmware/lib/**.py  compiled for the board's CPU -> :lib/**.mpy; a file whose docstring
+                        starts with a line saying "host only" is left out
+    firmware/main.py    as source -> :main.py (a board runs main.py from source)
+    boards/<board>.py   the pin map -> :board.py
+    --meter FILE        the provisioning file -> :meter.json (the firmware seals the key on
+                        its first start)
+
+Stale .py/.mpy files in the package folders on the board are removed first (a stale .py
+would shadow the new .mpy). Then the board is reset (`mpremote reset`; the virtual board:
+`soft-reset`, which does not run main.py) unless --no-reset. --deps also installs the
+package.json dependencies from micropython-lib with `mpremote mip` (needs the internet).
+Prints one line per step; on failure, one line on stderr and exit status 1.
+"""
+
+import argparse
+import ast
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE = ROOT / "firmware"
+FIRMWARE_LIB = FIRMWARE / "lib"
+BOARDS_DIR = ROOT / "boards"
+PACKAGE_JSON = ROOT / "package.json"
+VIRTUAL_BOARD = ROOT / "tools" / "virtual_board.py"
+
+# mpy-cross -march per board; "sim" is the virtual board, the x86-64 unix port
+MARCH = {"rpi_pico": "armv6m", "esp32_devkitc": "xtensawin", "sim": "x64"}
+STEP_TIMEOUT = 300  # s per mpremote call
+
+
+class DeployError(Exception):
+    pass
+
+
+def step(text):
+    print(text, flush=True)
+
+
+def tool(name):
+    """A console script of the project's venv (or beside this python, or on PATH)."""
+    for folder in (ROOT / ".venv" / "bin", Path(sys.executable).parent):
+        if (folder / name).exists():
+            return str(folder / name)
+    found = shutil.which(name)
+    if not found:
+        raise DeployError("%s not found: run `make setup` to install .venv" % name)
+    return found
+
+
+def is_host_only(path):
+    """True if the module's docstring starts with a line saying "host only"."""
+    try:
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    except SyntaxError:
+        return False  # mpy-cross will report it
+    return bool(doc) and "host only" in doc.splitlines()[0].lower()
+
+
+def firmware_modules(lib=FIRMWARE_LIB):
+    """The board's modules: paths relative to firmware/lib, "stsmeter/decoder.py", sorted."""
+    found = (p for p in lib.rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(p.relative_to(lib).as_posix() for p in found if not is_host_only(p))
+
+
+def package_json_text(version, deps):
+    """package.json for mip as it should be for the current firmware/lib/stsmeter/."""
+    urls = [[m, "firmware/lib/" + m] for m in firmware_modules() if m.startswith("stsmeter/")]
+    return "{\n  \"urls\": [\n%s\n  ],\n  \"deps\": %s,\n  \"version\": %s\n}\n" % (
+        ",\n".join("    " + json.dumps(u) for u in urls), json.dumps(deps), json.dumps(version))
+
+
+def compile_firmware(board, build):
+    """mpy-cross every module for the board into build/<board>/lib; returns that folder."""
+    out_lib = build / board / "lib"
+    shutil.rmtree(out_lib, ignore_errors=True)
+    mpy_cross = tool("mpy-cross")
+    modules = firmware_modules()
+    if not modules:
+        raise DeployError("no modules under %s" % FIRMWARE_LIB)
+    size = 0
+    for rel in modules:
+        out = out_lib / (rel[:-3] + ".mpy")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [mpy_cross, "-march=" + MARCH[board], "-s", rel, "-o", str(out),
+               str(FIRMWARE_LIB / rel)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if r.returncode:
+            raise DeployError("mpy-cross %s: %s" % (rel, last_line(r.stderr + r.stdout)))
+        size += out.stat().st_size
+    step("compiled %d modules with mpy-cross -march=%s -> %s (%d bytes)"
+         % (len(modules), MARCH[board], rel_path(out_lib), size))
+    return out_lib
+
+
+def last_line(text):
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def rel_path(p):
+    try:
+        return str(Path(p).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def prepare_script(out_lib):
+    """Device code: create the lib folders, delete .py/.mpy files this deploy does not bring.
+
+    In package folders every other module goes; in lib itself only a .py that would shadow
+    one of our .mpy (other libraries, like ssd1306, live there too).
+    """
+    files = sorted(p.relative_to(out_lib).as_posix() for p in out_lib.rglob("*.mpy"))
+    dirs = sorted({Path(f).parent.as_posix() for f in files} - {"."}, key=len)
+    keep = ["lib/" + f for f in files]
+    shadow = ["lib/" + f[:-4] + ".py" for f in files if "/" not in f]
+    return "\n".join([
+        "import os",
+        "for d in %r:" % (["lib"] + ["lib/" + d for d in dirs]),
+        "    try:",
+        "        os.mkdir(d)",
+        "    except OSError:",
+        "        pass",
+        "for d in %r:" % ["lib/" + d for d in dirs],
+        "    for e in os.ilistdir(d):",
+        "        p = d + '/' + e[0]",
+        "        if e[1] != 0x4000 and p.endswith(('.py', '.mpy')) and p not in %r:" % keep,
+        "            os.remove(p)",
+        "            print('removed', p)",
+        "for p in %r:" % shadow,
+        "    try:",
+        "        os.remove(p)",
+        "        print('removed', p)",
+        "    except OSError:",
+        "        pass",
+    ])
+
+
+class Board:
+    """mpremote calls to one port; after the first call, `resume` (no soft reset each time)."""
+
+    def __init__(self, port):
+        self.cmd = [tool("mpremote"), "connect", port]
+        self.resume = False
+
+    def run(self, what, *args, timeout=STEP_TIMEOUT):
+        cmd = self.cmd + (["resume"] if self.resume else []) + list(args)
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise DeployError("%s: mpremote timed out after %d s" % (what, timeout)) from None
+        if r.returncode:
+            raise DeployError("%s: %s" % (what, last_line(r.stdout + r.stderr)))
+        self.resume = True
+        return r.stdout
+
+
+def deploy(board, port, out_lib, meter=None, reset=True, deps=()):
+    dev = Board(port)
+    removed = dev.run("prepare :lib", "exec", prepare_script(out_lib)).split()[1::2]
+    step("connected to %s; :lib ready%s" % (port, "; removed stale " + " ".join(removed)
+                                            if removed else ""))
+    sources = sorted(str(p) for p in out_lib.iterdir())
+    out = dev.run("copy lib", "fs", "cp", "-r", *sources, ":lib/")
+    same = sum(1 for line in out.splitlines() if line.startswith("Up to date"))
+    n = sum(1 for _ in out_lib.rglob("*.mpy"))
+    step("copied %s -> :lib/ (%d .mpy files, %d of them unchanged)" % (rel_path(out_lib), n, same))
+    main = FIRMWARE / "main.py"
+    if main.exists():
+        dev.run("copy main.py", "fs", "cp", str(main), ":main.py")
+        step("copied %s -> :main.py" % rel_path(main))
+    else:
+        step("warning: %s does not exist yet, :main.py left as it is" % rel_path(main))
+    pins = BOARDS_DIR / (board + ".py")
+    if pins.exists():
+        dev.run("copy board module", "fs", "cp", str(pins), ":board.py")
+        step("copied %s -> :board.py" % rel_path(pins))
+    else:
+        step("warning: %s does not exist yet, :board.py left as it is" % rel_path(pins))
+    if meter:
+        dev.run("copy meter file", "fs", "cp", str(meter), ":meter.json")
+        step("copied %s -> :meter.json" % rel_path(meter))
+    for name, version in deps:
+        spec = name if version in (None, "", "latest") else "%s@%s" % (name, version)
+        dev.run("mip install " + spec, "mip", "install", spec)
+        step("installed %s from micropython-lib with mpremote mip" % spec)
+    if reset:
+        if board == "sim":
+            dev.run("soft reset", "soft-reset", timeout=60)
+            step("soft reset (the virtual board does not run main.py)")
+        else:
+            dev.run("reset", "reset", timeout=60)
+            step("reset the board: it starts boot.py and main.py")
+    step("done")
+
+
+def start_virtual_board(root):
+    """Start tools/virtual_board.py on root; returns (process, pty path)."""
+    cmd = [sys.executable, str(VIRTUAL_BOARD), "--root", str(root), "--print-port",
+           "--micropython", tool("micropython")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([proc.stdout], [], [], 15)
+    port = proc.stdout.readline().strip() if ready else ""
+    if not port:
+        stop(proc)
+        err = proc.stderr.read() if proc.stderr else ""
+        raise DeployError("the virtual board did not start: %s" % last_line(err))
+    return proc, port
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--board", required=True, choices=sorted(MARCH))
+    ap.add_argument("--port", help="mpremote device (/dev/ttyACM0, COM3, a virtual board's pty)")
+    ap.add_argument("--meter", type=Path, help="provisioning file copied to :meter.json")
+    ap.add_argument("--no-reset", action="store_true", help="do not reset the board at the end")
+    ap.add_argument("--deps", action="store_true",
+                    help="also mip-install the package.json deps (needs the internet)")
+    ap.add_argument("--root", type=Path,
+                    help="sim without --port: the virtual board's folder (default: a new "
+                         "temporary folder, kept)")
+    ap.add_argument("--build", type=Path, default=ROOT / "build", help="build folder")
+    ap.add_argument("--build-only", action="store_true", help="compile, do not deploy")
+    args = ap.parse_args(argv)
+
+    proc = None
+    try:
+        if args.meter:
+            try:
+                if not isinstance(json.loads(args.meter.read_text(encoding="utf-8")), dict):
+                    raise ValueError("not a JSON object")
+            except (OSError, ValueError) as e:
+                raise DeployError("meter file %s: %s" % (args.meter, e)) from None
+        deps = ()
+        if args.deps:
+            deps = json.loads(PACKAGE_JSON.read_text(encoding="utf-8")).get("deps", ())
+        if not args.build_only and not args.port and args.board != "sim":
+            raise DeployError("--port is required for %s (see `mpremote connect list`)"
+                              % args.board)
+        out_lib = compile_firmware(args.board, args.build)
+        if args.build_only:
+            return 0
+        port = args.port
+        if not port:
+            root = args.root or Path(tempfile.mkdtemp(prefix="stsmeter-sim-"))
+            proc, port = start_virtual_board(root)
+            step("started virtual board %s on %s" % (port, rel_path(root)))
+        deploy(args.board, port, out_lib, args.meter, not args.no_reset, deps)
+        if proc:
+            step("serve it again with: python tools/virtual_board.py --root %s" % rel_path(root))
+    except DeployError as e:
+        print("deploy: error: %s" % e, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("deploy: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if proc:
+            stop(proc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
