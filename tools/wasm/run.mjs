@@ -47,7 +47,7 @@ function copyTree(src, dst) {
   for (const entry of fs.readdirSync(src, { withFileTypes: true })) {
     const from = path.join(src, entry.name);
     if (entry.isDirectory()) copyTree(from, `${dst}/${entry.name}`);
-    else if (entry.name.endsWith(".py")) mp.FS.writeFile(`${dst}/${entry.name}`, fs.readFileSync(from));
+    else if (/\.m?py$/.test(entry.name)) mp.FS.writeFile(`${dst}/${entry.name}`, fs.readFileSync(from));
   }
 }
 
