@@ -1,4 +1,5 @@
 # stsmeter: everything a fresh clone needs is set up by these targets.
+#   make sim     set up, then run the meter firmware on this PC (MicroPython unix port)
 #   make test    set up, then run every host test (CPython, MicroPython unix, 32-bit wasm)
 #   make bench   set up, then print the benchmark figures as JSON lines
 PYTHON ?= python3
@@ -27,9 +28,8 @@ test: setup
 bench: setup
 	$(BIN)/python tools/bench.py
 
-sim:
-	@echo "make sim: the simulated meter arrives with the device issue (#4); see README." >&2
-	@exit 1
+sim: $(PY_STAMP)
+	$(BIN)/python tools/simterm.py
 
 # make deploy BOARD=rpi_pico|esp32_devkitc|sim [PORT=/dev/ttyACM0] [METER=meter.json]
 #             [SIM_ROOT=dir] [NO_RESET=1] [DEPS=1]

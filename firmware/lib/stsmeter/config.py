@@ -93,10 +93,13 @@ class Config:
             raise ValueError("%s must be an integer %d..%d" % (name, lo, hi))
         return v
 
-    def seconds(self, text):
-        """Meter-clock seconds of an ISO-8601 UTC time (negative before provisioning)."""
-        y, mo, d, h, mi, sec = tid.parse_iso(text)
+    def seconds_at(self, y, mo, d, h=0, mi=0, sec=0):
+        """Meter-clock seconds of a UTC time (negative before provisioning)."""
         return (minutes_since_1993(y, mo, d, h, mi) - self._epoch_min) * 60 + sec - self._epoch_sec
+
+    def seconds(self, text):
+        """Meter-clock seconds of an ISO-8601 UTC time."""
+        return self.seconds_at(*tid.parse_iso(text))
 
     def wall(self, t):
         """(minutes since 1993, second) of meter-clock time t."""

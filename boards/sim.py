@@ -1,0 +1,35 @@
+"""The PC as a board: the MicroPython unix port, the terminal as keypad and LCD.
+
+`make sim` runs firmware/main.py with this module as `board`, in the folder .sim/ (the
+board's flash: meter.json, state/, device.id).
+"""
+
+import os
+
+NAME = "sim"
+DISPLAY = "terminal"
+EPOCH_YEAR = 1970  # the unix port counts time.time() from 1970
+
+
+def device_id():
+    """A random ID made on first start, standing in for the chip's unique ID."""
+    try:
+        with open("device.id", "rb") as f:
+            return f.read()
+    except OSError:
+        ident = os.urandom(16)
+        with open("device.id", "wb") as f:
+            f.write(ident)
+        return ident
+
+
+def devices():
+    from stsmeter.app import Devices
+    from stsmeter.terminal import PanelRelay, TerminalDisplay, TerminalKeys
+
+    try:  # ready-to-type tokens written by tools/simterm.py, shown under the display
+        with open("tokens.txt") as f:
+            notes = f.read().splitlines()
+    except OSError:
+        notes = []
+    return Devices(TerminalKeys(), TerminalDisplay(notes=notes), PanelRelay())

@@ -1,0 +1,92 @@
+"""The PC as the meter's keypad and display (boards/sim.py, `make sim`).
+
+The keyboard is the keypad: 0-9, '*' or Backspace (delete; twice clears), 'c' (clear),
+'#' or Enter, '+'/'-' (simulated load), 'f' (fast time), '!' (tamper switch), 'q' or
+Ctrl-C/Ctrl-D (quit: a power cut). The terminal shows the 16x2 LCD with the relay,
+load, credit and lockout beside it, redrawn only when something changed. Written for a
+terminal in raw mode (tools/simterm.py sets it); any stream of bytes works as input.
+"""
+
+import asyncio
+import sys
+
+_KEYS = {0x7F: "*", 0x08: "*", 0x0D: "#", 0x0A: "#", 0x63: "C", 0x3D: "+", 0x03: "q",
+         0x04: "q"}
+_ALLOWED = "0123456789*#C+-f!q"
+HELP = "keys: 0-9  * or Backspace  # or Enter  c clear  +/- load  f fast  ! tamper  q quit"
+
+
+class TerminalKeys:
+    def __init__(self, stream=None):
+        self._reader = asyncio.StreamReader(stream or sys.stdin.buffer)
+
+    async def next_key(self):
+        while True:
+            b = await self._reader.read(1)
+            if not b:
+                return "q"  # input closed: power off
+            c = b[0]
+            key = _KEYS.get(c) or (chr(c) if c < 0x80 else "")
+            if key and key in _ALLOWED:
+                return key
+
+
+class PanelRelay:
+    """The relay as a lamp in the side panel."""
+
+    def __init__(self):
+        self.closed = False
+
+    def set(self, closed):
+        changed = closed != self.closed
+        self.closed = closed
+        return changed
+
+
+def _kwh(wh):
+    return "%d.%03d kWh" % (wh // 1000, wh % 1000)
+
+
+class TerminalDisplay:
+    rows = 2
+    cols = 16
+
+    def __init__(self, out=None, notes=()):
+        self._out = out or sys.stdout
+        self._notes = "".join("\r\n  " + line for line in notes)
+        self._lines = ("", "")
+        self._side = ("", "", "", "")
+        self._drawn = None
+
+    def show(self, lines):
+        self._lines = tuple((lines[i] if i < len(lines) else "")[:16] for i in range(2))
+        self._draw()
+
+    def clear(self):
+        self.show(("", ""))
+
+    def panel(self, lines, m, speed):
+        """The LCD lines and, beside them, relay, load, credit, lockout and clock."""
+        self._lines = tuple((lines[i] if i < len(lines) else "")[:16] for i in range(2))
+        now = m.now
+        lock = m.lockout.remaining(now)
+        flags = ("TAMPER " if m.tamper else "") + ("TRIPPED " if m.supply.tripped(now) else "")
+        self._side = (
+            "Relay   %s   %s" % ("ON " if m.relay_closed else "OFF", flags),
+            "Load    %d W (drawing %d W)" % (m.load_w, m.load_w if m.relay_closed else 0),
+            "Credit  %s   Lockout %s" % (_kwh(m.credit.wh), "%d s" % lock if lock else "-"),
+            "Clock   %s  x%d" % (m.cfg.iso(now), speed))
+        self._draw()
+
+    def _draw(self):
+        l1, l2 = self._lines
+        s = self._side
+        frame = "\r\n".join((
+            "+----------------+  " + s[0],
+            "|%-16s|  %s" % (l1, s[1]),
+            "|%-16s|  %s" % (l2, s[2]),
+            "+----------------+  " + s[3],
+            HELP))
+        if frame != self._drawn:
+            self._drawn = frame
+            self._out.write("\x1b[H\x1b[2J" + frame + "\r\n" + self._notes + "\r\n")
