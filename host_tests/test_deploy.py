@@ -96,11 +96,12 @@ def test_exec_and_filesystem(board, tmp_path):
     assert "x.txt" in board.mpremote("fs", "ls", ":lib").stdout  # sizes show as 0 on unix
     board.mpremote("fs", "rm", ":lib/x.txt", "+", "fs", "rmdir", ":lib")
     assert not (board.root / "lib").exists()
-    # the board's cwd is its root, and /lib comes before it on the path, as on a board
+    # the board's cwd is its root, /lib comes before it on the path, as on a board, and
+    # the frozen modules (asyncio) are there too
     r = board.mpremote("exec", "import os, sys; print(os.getcwd()); print(sys.path)")
     cwd, path = r.stdout.splitlines()
     assert cwd == str(board.root)
-    assert ast.literal_eval(path)[1:] == [str(board.root / "lib"), str(board.root)]
+    assert ast.literal_eval(path)[1:] == [str(board.root / "lib"), str(board.root), ".frozen"]
 
 
 def test_soft_reset_starts_a_fresh_process(board):
@@ -275,3 +276,27 @@ def test_package_json_lists_every_firmware_file():
         if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] \
                 == ["__version__"]:
             assert package["version"] == node.value.value
+
+
+def test_deployed_firmware_provisions_and_seals_the_key(board, tmp_path):
+    """After deploy, the firmware on the (virtual) board takes meter.json: it makes its
+    state, seals the key into it and drops the key from meter.json, then takes tokens."""
+    meter = tmp_path / "meter.json"
+    meter.write_text(json.dumps({
+        "decoder_key": "0ABC12DEF3456789", "ea": "07", "base_date": 1993, "key_type": 2,
+        "krn": 1, "ti": "01", "sgc": "123456", "ken": 255, "pan": "600727000000000009",
+        "mfr_code": "07", "provisioned_at": "1996-03-01T00:00:00Z"}))
+    r = run(deploy_cmd("--board", "sim", "--port", board.port, "--meter", meter,
+                       "--build", tmp_path / "build"), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    code = ("import board, json\n"
+            "from stsmeter import app\n"
+            "f = app.Firmware(board, board.devices())\n"
+            "for k in '29054347139309851356#': f.meter.press(k)\n"
+            "print(f.meter.credit.wh, f.meter.relay_closed, f.meter.screen()[0])\n"
+            "print('decoder_key' in json.load(open('meter.json')))\n")
+    out = board.mpremote("exec", code).stdout.split()
+    assert out[:2] == ["25600", "True"] and " ".join(out[2:5]) == "Accept 25.6 kWh"
+    assert out[-1] == "False"
+    assert (board.root / "state" / "state.a").exists()
+    assert b"0ABC12DE" not in (board.root / "meter.json").read_bytes().upper()

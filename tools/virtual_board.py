@@ -8,7 +8,7 @@ SIGINT. Then `mpremote connect /dev/pts/N exec|run|fs|mip|soft-reset|repl ...` w
 they do on a board.
 
 The board's filesystem is DIR: MicroPython runs with DIR as its current directory and
-MICROPYPATH=DIR/lib:DIR, so `:main.py` is DIR/main.py and `:lib/pkg/m.mpy` is
+MICROPYPATH=DIR/lib:DIR:.frozen, so `:main.py` is DIR/main.py and `:lib/pkg/m.mpy` is
 DIR/lib/pkg/m.mpy. It is not a sandbox: an absolute remote path (`:/etc/x`) is a host path.
 
 What makes the unix port behave like a board on a serial line:
@@ -65,7 +65,9 @@ def default_micropython():
 
 def spawn(exe, root):
     """Start MicroPython on a new pty that is its controlling tty; returns (pid, master fd)."""
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join([os.path.join(root, "lib"), root]))
+    # ".frozen": the port's frozen modules (asyncio), on a board's sys.path as well
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([os.path.join(root, "lib"), root,
+                                                        ".frozen"]))
     pid, fd = pty.fork()  # the child is a session leader with the pty as controlling tty
     if pid == 0:
         try:
