@@ -119,9 +119,43 @@ def meter_rows(tmp):
     print(json.dumps(micropython(script, ["flash", tokens], path=lib)[0]))
 
 
+RP2040_FREE_HEAP = 233024  # gc heap an RP2040 leaves free (micropython-notes 3.2)
+
+
+def driver_rows():
+    """Keypad scan and display refresh: bytes allocated (target 0) on both ports."""
+    tests = os.path.join(ROOT, "host_tests")
+    path = os.pathsep.join([LIB, tests])
+    for row in micropython(os.path.join(HERE, "bench_keypad.py"), path=path):
+        print(json.dumps(row))
+    wasm = run(["node", os.path.join(HERE, "wasm", "run.mjs"), "--lib", LIB, "--lib", tests,
+                os.path.join(HERE, "bench_keypad.py"), "1000"])
+    for row in wasm:
+        row["runtime"] = "micropython-32bit"
+        print(json.dumps(row))
+    for row in micropython(os.path.join(HERE, "bench_display.py"), path=path):
+        print(json.dumps(row))
+
+
+def firmware_row(tmp):
+    """The whole firmware at rest, compiled as deployed, in an RP2040's free heap."""
+    tokens = meter_tokens(tmp)
+    lib = compiled_lib(os.path.join(tmp, "fw-mpy"))
+    scratch = os.path.join(tmp, "board")
+    os.makedirs(scratch)
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([lib, os.path.join(ROOT, "host_tests"),
+                                                        ".frozen"]))
+    out = subprocess.run([os.path.join(BIN, "micropython"), "-X",
+                          "heapsize=%d" % RP2040_FREE_HEAP, os.path.join(HERE, "bench_firmware.py"),
+                          tokens], capture_output=True, text=True, env=env, cwd=scratch, check=True)
+    print(out.stdout.strip())
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         meter_rows(tmp)
+        firmware_row(tmp)
+    driver_rows()
     script = os.path.join(HERE, "bench_codec.py")
     unix = best(micropython(script) for _ in range(RUNS))
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,8 +5,6 @@ Keys reach the firmware as 1-char strings: '0'-'9', '*', '#', 'C' (clear: a long
 the C key), and '+' / '-' (the A and B keys of a 4x4 keypad: simulated load up/down).
 """
 
-from machine import I2C, Pin
-
 from .app import Devices
 from .keypad import LONG, Keypad
 from .relay import Relay
@@ -34,6 +32,8 @@ class MatrixKeys:
 
 
 def _display(board):
+    from machine import I2C, Pin
+
     kind = board.DISPLAY
     if kind == "console":
         from .console_display import ConsoleDisplay
@@ -52,6 +52,8 @@ def _display(board):
 
 
 def build(board):
+    from machine import Pin
+
     keypad = Keypad([Pin(n) for n in board.KEYPAD_ROWS], [Pin(n) for n in board.KEYPAD_COLS],
                     board.KEYPAD_KEYS)
     led = Pin(board.LED_PIN, Pin.OUT) if board.LED_PIN is not None else None
