@@ -44,14 +44,7 @@ def run(cmd, timeout=TIMEOUT, **kw):
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+stop = deploy.stop  # terminate, then kill after 5 s
 
 
 class VirtualBoard:
