@@ -18,10 +18,15 @@ from .lockout import Lockout
 from .supply import Supply
 from .tidstore import TidStore
 
-# why the relay is open (or, when it closes, what held it open before)
+# why the relay is open (or, when it closes, what held it open before): REASONS[index]
 REASONS = ("credit", "tamper", "overpower", "test", "power_on")
-TAMPERS = ("", "state_forged", "tamper_input")
-TAMPER_FORGED = const(1)
+_NO_CREDIT = const(0)
+_TAMPERED = const(1)
+_TRIPPED = const(2)
+_TESTING = const(3)
+_POWER_ON = const(4)
+TAMPERS = ("", "state_forged", "tamper_input")  # tamper reasons; 0 = none
+TAMPER_FORGED = const(1)  # a state slot failed authentication (record.boot)
 TAMPER_INPUT = const(2)
 _MAX_STEP = const(3600)
 
@@ -54,7 +59,6 @@ class Meter:
         self.energy_unsaved = False
         self._relay = False  # what the relay was last set to (off before power-on)
         self._held_by = 0  # why it was last opened
-        self._low = False
         self.bytes_saved = 0
         record.boot(self)
         self.kct.expire(now)
@@ -155,12 +159,12 @@ class Meter:
 
     def _open_reason(self):
         if self.tamper:
-            return 1
+            return _TAMPERED
         if self.supply.tripped(self.now):
-            return 2
+            return _TRIPPED
         if self.now < self.test_until:
-            return 3
-        return 0
+            return _TESTING
+        return _NO_CREDIT
 
     def tamper_name(self):
         return TAMPERS[self.tamper]
@@ -193,7 +197,7 @@ class Meter:
         if closed == self._relay and not power_on:
             return
         if closed:
-            reason = 4 if power_on else self._held_by
+            reason = _POWER_ON if power_on else self._held_by
         else:
             reason = self._held_by = self._open_reason()
         self._relay = closed

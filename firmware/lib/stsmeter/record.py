@@ -131,7 +131,7 @@ def boot(m):
                     m.tids.insert(t)
         # the genuine slot may be one save behind: whatever was issued until now is Old
         m.tids.raise_floor(m.cfg.tid_at(m.now, m.base_year))
-        m.set_tamper(1)
+        m.set_tamper(1)  # meter.TAMPER_FORGED (meter imports this module)
         save(m)
     m.lockout.until = m.now + m.lockout.remaining(m.now)  # a clock set back cannot stretch
     m.supply.clamp(m.now)
