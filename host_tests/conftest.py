@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +16,16 @@ for p in (TOOLS / "shim", TOOLS, Path(__file__).resolve().parent):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 import mpshim  # noqa: E402
+import venv_tools  # noqa: E402
 
 mpshim.install()  # firmware/lib importable, time.ticks_*, asyncio.sleep_ms, cryptolib
 
 
 def micropython_exe():
-    beside = Path(sys.executable).parent / "micropython"
-    found = str(beside) if beside.exists() else shutil.which("micropython")
-    if not found:
+    try:
+        return venv_tools.tool("micropython")
+    except venv_tools.Missing:
         pytest.fail("MicroPython unix port missing: run the tests with `make test`")
-    return found
 
 
 def run_micropython(script, stdin="", args=(), heapsize=None, extra_path=(), cwd=None):

@@ -12,10 +12,11 @@ import subprocess
 import sys
 import tempfile
 
+from venv_tools import tool
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LIB = os.path.join(ROOT, "firmware", "lib")
-BIN = os.path.dirname(sys.executable)
 
 # unix port (x86-64 host) -> board, for bytecode doing small-int work (micropython-notes
 # section 5: int add x1e6 and mandelbrot, shaoziyang/micropython_benchmarks).
@@ -32,7 +33,7 @@ def run(cmd, env=None):
 
 def micropython(script, args=(), path=LIB):
     env = dict(os.environ, MICROPYPATH=path)
-    return run([os.path.join(BIN, "micropython"), script, *args], env)
+    return run([tool("micropython"), script, *args], env)
 
 
 def best(runs):
@@ -91,7 +92,7 @@ def compiled_lib(tmp, march="x64", emit=None):
                 src = os.path.join(dirpath, name)
                 dst = os.path.join(tmp, os.path.relpath(src, LIB))[:-3] + ".mpy"
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
-                cmd = [os.path.join(BIN, "mpy-cross"), "-march=" + march, "-o", dst, src]
+                cmd = [tool("mpy-cross"), "-march=" + march, "-o", dst, src]
                 if emit and subprocess.run(cmd[:1] + ["-X", "emit=" + emit] + cmd[1:],
                                            capture_output=True).returncode == 0:
                     continue
@@ -105,7 +106,7 @@ def meter_rows(tmp):
     tokens = meter_tokens(tmp)
     lib = compiled_lib(os.path.join(tmp, "mpy"))
     script = os.path.join(HERE, "bench_meter.py")
-    exe = os.path.join(BIN, "micropython")
+    exe = tool("micropython")
     env = dict(os.environ, MICROPYPATH=lib)
     heap = None
     for k in range(64, 513, 8):
@@ -146,7 +147,7 @@ def firmware_row(tmp):
     os.makedirs(scratch)
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([lib, os.path.join(ROOT, "host_tests"),
                                                         ".frozen"]))
-    out = subprocess.run([os.path.join(BIN, "micropython"), "-X",
+    out = subprocess.run([tool("micropython"), "-X",
                           "heapsize=%d" % RP2040_FREE_HEAP, os.path.join(HERE, "bench_firmware.py"),
                           tokens], capture_output=True, text=True, env=env, cwd=scratch, check=True)
     print(out.stdout.strip())

@@ -33,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import venv_tools
+
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 FIRMWARE_LIB = FIRMWARE / "lib"
@@ -54,14 +56,10 @@ def step(text):
 
 
 def tool(name):
-    """A console script of the project's venv (or beside this python, or on PATH)."""
-    for folder in (ROOT / ".venv" / "bin", Path(sys.executable).parent):
-        if (folder / name).exists():
-            return str(folder / name)
-    found = shutil.which(name)
-    if not found:
-        raise DeployError("%s not found: run `make setup` to install .venv" % name)
-    return found
+    try:
+        return venv_tools.tool(name)
+    except venv_tools.Missing as e:
+        raise DeployError(str(e))
 
 
 def is_host_only(path):

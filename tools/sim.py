@@ -10,27 +10,23 @@ commands). Exit status 0, or 2 on misuse (bad arguments, meter file unreadable).
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 
+import venv_tools
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIRMWARE_LIB = os.path.join(os.path.dirname(HERE), "firmware", "lib")
-
-
-def micropython_path():
-    beside = os.path.join(os.path.dirname(sys.executable), "micropython")
-    return beside if os.path.exists(beside) else shutil.which("micropython")
 
 
 def command(runtime, meter, state):
     script = os.path.join(HERE, "meter_script.py")
     if runtime == "cpython":
         return [sys.executable, script, meter, state], None
-    exe = micropython_path()
-    if not exe:
-        sys.stderr.write("sim.py: error: the MicroPython unix port is not installed "
-                         "(run `make setup`)\n")
+    try:
+        exe = venv_tools.tool("micropython")
+    except venv_tools.Missing as e:
+        sys.stderr.write("sim.py: error: %s\n" % e)
         sys.exit(2)
     return [exe, script, meter, state], dict(os.environ, MICROPYPATH=FIRMWARE_LIB)
 

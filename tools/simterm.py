@@ -26,6 +26,7 @@ import mpshim  # noqa: E402
 mpshim.install()
 import dkga  # noqa: E402
 import sts_requests  # noqa: E402
+import venv_tools  # noqa: E402
 
 VENDING_KEY = bytes.fromhex("ABABABABABABABAB949494949494949401234567")  # demo only
 OTHER_VENDING_KEY = bytes.fromhex("0123456789ABCDEF0123456789ABCDEF01234567")
@@ -99,9 +100,10 @@ def main(argv=None):
     p.add_argument("--dir", default=os.path.join(ROOT, ".sim"), help="the sim board's flash")
     p.add_argument("--reset", action="store_true", help="forget the meter, make a new one")
     args = p.parse_args(argv)
-    micropython = os.path.join(os.path.dirname(sys.executable), "micropython")
-    if not os.path.exists(micropython):
-        micropython = shutil.which("micropython") or sys.exit("micropython not found: make setup")
+    try:
+        micropython = venv_tools.tool("micropython")
+    except venv_tools.Missing as e:
+        sys.exit(str(e))
     if args.reset and os.path.isdir(args.dir):
         shutil.rmtree(args.dir)
     if not os.path.exists(os.path.join(args.dir, "meter.json")):

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import mpshim  # noqa: E402
 
 mpshim.install()
 import sts_requests  # noqa: E402  (needs the shim)
+import venv_tools  # noqa: E402
 from stsmeter.token import TYPES  # noqa: E402
 
 GENERATE_TYPES = [name for names in TYPES for name in names] + ["key_change"]
@@ -44,12 +44,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def micropython_path():
-    """The MicroPython unix port: next to this Python (the venv), else on PATH."""
-    beside = os.path.join(os.path.dirname(sys.executable), "micropython")
-    found = beside if os.path.exists(beside) else shutil.which("micropython")
-    if not found:
-        fail("the MicroPython unix port is not installed (run `make setup`)")
-    return found
+    try:
+        return venv_tools.tool("micropython")
+    except venv_tools.Missing as e:
+        fail(str(e))
 
 
 def answer_lines(lines, runtime):
