@@ -63,7 +63,7 @@ def test_short_code_values(tmp_path, runtime):
     assert res[2]["show"] == ["Last token", "accept 12.5 kWh"]
     assert res[3]["show"][1] == "00000000000"
     assert (res[4]["krn"], res[4]["kt"], res[4]["ti"], res[4]["ea"], res[4]["base_date"]) == (
-        1, 2, 1, "07", 2014)
+        1, 2, "01", "07", 2014)
     assert res[5]["known"] is False
 
 

@@ -174,5 +174,5 @@ def _key_section(m, tok):
     record.seal_key(m)
     m.log.add(m.now, eventlog.KEY_CHANGED, new.krn, new.ro)
     m.save()
-    m.result(ACCEPT, "key changed", krn=new.krn, kt=new.kt, ti=new.ti, ken=new.ken,
+    m.result(ACCEPT, "key changed", krn=new.krn, kt=new.kt, ti="%02d" % new.ti, ken=new.ken,
              rollover=bool(new.ro), base_date=base)

@@ -16,8 +16,8 @@ def status(m):
         "event": "status", "time": m.cfg.iso(m.now), "credit_kwh": c.wh / 1000,
         "relay": m.relay_closed, "lockout_s": m.lockout.remaining(m.now),
         "tamper": bool(m.tamper), "tamper_reason": TAMPERS[m.tamper],
-        "krn": m.krn, "kt": m.kt, "ti": m.ti, "ea": m.ea,
-        "base_date": m.base_year, "ken": m.ken, "sgc": m.sgc,
+        "krn": m.krn, "kt": m.kt, "ti": "%02d" % m.ti, "ea": m.ea,  # as in meter.json
+        "base_date": m.base_year, "ken": m.ken, "sgc": "%06d" % m.sgc,
         "tids": m.tids.tids(), "water_m3": c.water / 10, "gas_m3": c.gas / 10,
         "load_w": m.load_w, "mpl_w": m.supply.mpl_w, "mppul_w": m.supply.mppul_w,
         "tripped": m.supply.tripped(m.now), "trips": m.supply.trips,

@@ -47,7 +47,8 @@ def _answer(m, code):
         return "Meter number", m.cfg.drn(), {"pan": m.cfg.pan}
     if code == KEY_DATA:
         top, bottom = screen.key_data(m)
-        return top, bottom, {"krn": m.krn, "kt": m.kt, "ti": m.ti, "sgc": m.sgc, "ea": m.ea,
+        return top, bottom, {"krn": m.krn, "kt": m.kt, "ti": "%02d" % m.ti,
+                             "sgc": "%06d" % m.sgc, "ea": m.ea,
                              "base_date": m.base_year, "ken": m.ken}
     if code == POWER_LIMIT:
         s = m.supply
