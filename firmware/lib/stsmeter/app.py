@@ -120,7 +120,7 @@ class Firmware:
         last = time.ticks_ms()
         owed_ms = 0
         while self.running:
-            await asyncio.sleep_ms(200)
+            await asyncio.sleep_ms(1000)  # the display changes by the second at most
             now = time.ticks_ms()
             owed_ms += time.ticks_diff(now, last) * self.speed
             last = now
