@@ -41,15 +41,15 @@ TESTS = ("relay", "display", "registers", "key_data", "version")
 
 
 def _counted_reject(m, code, detail):
-    """A rejected meter-specific entry (format/CRC): counts towards the lockout, saved."""
+    """A rejected meter-specific entry (format/CRC): counts towards the lockout, saved.
+    During a lockout a format error is shown but not counted (no token was tried)."""
+    if m.lockout.remaining(m.now):
+        return m.result(code, detail, lockout_s=m.lockout.remaining(m.now))
     m.lockout.reject(m.now)
-    m.save()
-    m.result(code, detail, lockout_s=m.lockout.remaining(m.now))
+    m.result(code, detail, save=True, lockout_s=m.lockout.remaining(m.now))
 
 
 def wrong_length(m, n):
-    if m.lockout.remaining(m.now):
-        return _locked(m)
     _counted_reject(m, FORMAT, "%d digits, a token has 20" % n)
 
 
@@ -77,12 +77,12 @@ def _class1(m, tok):
 
 def token(m, digits):
     tok = m.decoder.decode(digits)
-    if tok.cls == TEST and tok.error != "format":
+    if tok.error == "format":
+        return _counted_reject(m, FORMAT, tok.detail)
+    if tok.cls == TEST:
         return _class1(m, tok)
     if m.lockout.remaining(m.now):
         return _locked(m)
-    if tok.error == "format":
-        return _counted_reject(m, FORMAT, tok.detail)
     if tok.error == "crc":
         return _counted_reject(m, CRC, tok.detail)
     if tok.error:
@@ -103,8 +103,7 @@ def token(m, digits):
         return m.result(code, detail, **fields)
     m.tids.insert(t)
     m.lockout.reset()
-    m.save()  # action + TID + lockout reset: one atomic record
-    m.result(ACCEPT, detail, **fields)
+    m.result(ACCEPT, detail, save=True, **fields)  # action, TID, reset, log: one record
 
 
 def _apply(m, tok):
@@ -155,16 +154,13 @@ def _key_section(m, tok):
     got = m.kct.add(tok, m.now)
     if got == PARTIAL:
         m.lockout.reset()
-        m.save()
-        return m.result(KCT_PARTIAL, "key change: waiting for more",
+        return m.result(KCT_PARTIAL, "key change: waiting for more", save=True,
                         sections=m.kct.received())
     if got != COMPLETE:
         return m.result(FUNCTION, "key change set not supported")
     new = m.kct.new_key()
-    m.lockout.reset()
     if new.kt == DITK and m.kt != DITK:
-        m.save()
-        return m.result(KEY_TYPE, "change to an initialisation key refused")
+        return m.result(KEY_TYPE, "change to an initialisation key refused", save=True)
     base = m.base_year
     if new.ro:  # rollover: new base date, fresh TID memory (spec 13.6)
         m.tids.clear()
@@ -172,7 +168,7 @@ def _key_section(m, tok):
     m.install_key(m.ea, new.key, new.kt, new.krn, new.ti, new.ken,
                   m.sgc if new.sgc is None else new.sgc, base)
     record.seal_key(m)
+    m.lockout.reset()
     m.log.add(m.now, eventlog.KEY_CHANGED, new.krn, new.ro)
-    m.save()
-    m.result(ACCEPT, "key changed", krn=new.krn, kt=new.kt, ti="%02d" % new.ti, ken=new.ken,
-             rollover=bool(new.ro), base_date=base)
+    m.result(ACCEPT, "key changed", save=True, krn=new.krn, kt=new.kt, ti="%02d" % new.ti,
+             ken=new.ken, rollover=bool(new.ro), base_date=base)

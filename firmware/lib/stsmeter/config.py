@@ -85,6 +85,9 @@ class Config:
                 raise ValueError("unknown setting %s" % name)
         for name, (default, lo, hi) in SETTINGS.items():
             setattr(self, name, self._int(settings, name, lo, hi, default))
+        for base, top in (("lockout_base_s", "lockout_max_s"), ("trip_delay_s", "trip_delay_max_s")):
+            if getattr(self, base) > getattr(self, top):
+                raise ValueError("%s must not exceed %s" % (base, top))
 
     @staticmethod
     def _int(doc, name, lo, hi, default=None):

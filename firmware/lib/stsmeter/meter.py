@@ -57,6 +57,7 @@ class Meter:
         self.message_until = 0
         self.saved_at = now
         self.energy_unsaved = False
+        self.must_save = False  # a change the next housekeeping saves, after the relay
         self._relay = False  # what the relay was last set to (off before power-on)
         self._held_by = 0  # why it was last opened
         self.bytes_saved = 0
@@ -98,15 +99,14 @@ class Meter:
     def add_energy(self, joules):
         """Energy measured by the pulse input (drawn whatever the relay says)."""
         self.energy_unsaved = True
-        if self.credit.consume(joules):
-            self.save()
+        self.must_save = self.credit.consume(joules)  # ran out: save with the relay change
         self._housekeeping()
 
     def tamper_input(self):
         """The tamper switch (cover, magnet) tripped."""
         if self.tamper != TAMPER_INPUT:
             self.set_tamper(TAMPER_INPUT)
-            self.save()
+            self.must_save = True
         self._housekeeping()
 
     def advance(self, seconds):
@@ -124,9 +124,7 @@ class Meter:
             self.now += step
             if draw:
                 self.energy_unsaved = True
-                if self.credit.consume(draw * step):
-                    self._housekeeping()
-                    self.save()
+                self.must_save = self.credit.consume(draw * step)  # ran out
 
     def _next_change(self):
         """Seconds to the next moment something changes by itself (FOREVER: nothing due)."""
@@ -170,31 +168,36 @@ class Meter:
         return TAMPERS[self.tamper]
 
     def _housekeeping(self):
-        """Apply everything that is due at self.now, then set the relay."""
+        """Apply everything that is due at self.now, set the relay, then save if needed
+        (after the relay, so that its log entry is in the record too)."""
         now = self.now
         if self.entry.expired(now):
             self.emit({"event": "entry", "state": "timeout"})
         if self.kct.expire(now):
             self.emit({"event": "key_change", "state": "timeout"})
-            self.save()
+            self.must_save = True
         if self.message and now >= self.message_until:
             self.message = None
         if self.supply.update(now, self.load_w if self.relay_closed else 0, self._supply_ok()):
-            self.save()
+            self.must_save = True
         low = self.credit.low()
         if low != self._low:
             self._low = low
             self.emit({"event": "warning", "warning": "low_credit", "active": low,
                        "credit_kwh": self.credit.wh / 1000})
         if self.energy_unsaved and now - self.saved_at >= self.cfg.save_interval_s:
-            self.save()
+            self.must_save = True
         self._sync_relay()
+        if self.must_save:
+            self.save()
 
     def _sync_relay(self, power_on=False):
         """Emit and log a relay change. Opening names its cause; closing, the cause that
-        has gone (or power_on at start)."""
+        has gone (power_on: closing at start; an unpowered relay is open already)."""
         closed = self.relay_closed
-        if closed == self._relay and not power_on:
+        if closed == self._relay:
+            if power_on:
+                self._held_by = self._open_reason()
             return
         if closed:
             reason = _POWER_ON if power_on else self._held_by
@@ -217,24 +220,28 @@ class Meter:
         self.message = (line1, line2)
         self.message_until = self.now + self.cfg.message_s
 
-    def result(self, which, detail="", **fields):
-        """Report a finished entry (which: a RESULTS index): event, log, last result, screen."""
+    def result(self, which, detail="", save=False, **fields):
+        """Report a finished entry (which: a RESULTS index): log and last result, then the
+        save when the entry changed the state (so the log entry is in the same record),
+        then the event and the screen."""
         name = RESULTS[which]
+        if which != acceptance.SHORT_CODE:  # short codes are not token results
+            self.last_result = which
+            self.log.add(self.now, eventlog.TOKEN, which, self.last_amount if which == 0 else 0)
+        if save:
+            self.save()
         event = {"event": "result", "result": name}
         if detail:
             event["detail"] = detail
         event.update(fields)
         self.emit(event)
-        if which != acceptance.SHORT_CODE:  # short codes are not token results
-            self.last_result = which
-            self.log.add(self.now, eventlog.TOKEN, which, self.last_amount if which == 0 else 0)
         screen.result_message(self, name, detail, fields)
 
     def save(self):
         """Persist the whole state now (one atomic record)."""
         self.bytes_saved += record.save(self)
         self.saved_at = self.now
-        self.energy_unsaved = False
+        self.energy_unsaved = self.must_save = False
 
     # --- outputs ---
     def screen(self):

@@ -8,8 +8,9 @@ sequence number; the other slot, one save older, is the fall-back when a slot ha
 tampered with.
 
 Record: b"SM", version, sequence number (u32), payload length (u16), payload, AES-CMAC.
-Tamper: a slot that is present but not a genuine record, or a lone slot past the first
-save (its twin deleted).
+Tamper: a slot that is present but not a genuine record, a lone slot past the first
+save (its twin deleted), or no slot at all where a meter has been (the `provisioned`
+marker written after the first save remains).
 """
 
 import os
@@ -23,6 +24,7 @@ _HEAD = "<2sBIH"
 _HEAD_SIZE = const(9)
 _MAC_SIZE = const(16)
 SLOTS = ("state.a", "state.b")
+MARKER = "provisioned"
 
 
 class Files:
@@ -87,6 +89,8 @@ class Store:
                 found.seq, found.payload = seq, payload
         if present == 1 and found.seq >= 2:
             found.tamper = True  # the other slot has been deleted
+        if not present and self.files.read(self._path(MARKER)) is not None:
+            found.tamper = True  # both slots deleted
         self.seq = found.seq
         return found
 
@@ -110,4 +114,6 @@ class Store:
         slot = self._path(SLOTS[(self.seq - 1) % 2])
         self.files.write(slot + ".tmp", record)
         self.files.rename(slot + ".tmp", slot)  # the commit point
+        if self.seq == 1:
+            self.files.write(self._path(MARKER), b"1")
         return len(record)
