@@ -13,7 +13,7 @@ from . import eventlog, record, screen
 from .credit import ELECTRICITY, GAS, WATER
 from .keychange import COMPLETE, PARTIAL
 from .token import (ALL_REGISTERS, CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3,
-                    KEY_4, MPL, MPPUL, TARIFF_RATE, TEST, UNITS, WATER_FACTOR)
+                    KEY_4, MANAGEMENT, MPL, MPPUL, TARIFF_RATE, TEST, UNITS, WATER_FACTOR)
 
 RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
            "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
@@ -36,6 +36,7 @@ SHORT_CODE = const(14)
 
 DITK = const(0)
 DDTK_KT = const(1)
+_KEY_SECTIONS = (KEY_1, KEY_2, KEY_3, KEY_4)
 # class 1 Control bits we act on [U]: there is no public list of their meanings
 TESTS = ("relay", "display", "registers", "key_data", "version")
 
@@ -87,7 +88,7 @@ def token(m, digits):
         return _counted_reject(m, CRC, tok.detail)
     if tok.error:
         return m.result(FUNCTION, tok.detail)
-    if tok.cls == 2 and tok.sub in (KEY_1, KEY_2, KEY_3, KEY_4):
+    if tok.cls == MANAGEMENT and tok.sub in _KEY_SECTIONS:
         return _key_section(m, tok)
     if tok.cls == CREDIT and m.kt == DDTK_KT:
         return m.result(DDTK, "default key: no credit tokens")
