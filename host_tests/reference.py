@@ -10,7 +10,7 @@ import os
 
 M64 = (1 << 64) - 1
 
-# sts-tables.json -> sta_ea07 (real tables), copied here so tests never read ../shared.
+# sts-tables.json -> sta_ea07 (real tables), copied here: the project reads nothing outside itself.
 E1 = [14, 10, 7, 9, 12, 3, 2, 5, 13, 0, 15, 1, 4, 8, 6, 11]
 E2 = [12, 8, 2, 13, 7, 6, 1, 3, 11, 5, 9, 15, 0, 4, 10, 14]
 P = [55, 42, 10, 18, 24, 21, 44, 35, 2, 22, 56, 43, 27, 58, 9, 50, 6, 36, 12, 61, 37, 38,
