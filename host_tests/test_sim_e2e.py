@@ -122,3 +122,18 @@ def test_key_change_pair_then_new_key_credit(sim_dir):
         sim.wait(lambda: sim.lcd()[0] == "Accept 5.0 kWh")
     finally:
         sim.quit()
+
+
+def test_firmware_without_state_or_key_refuses_to_start(sim_dir):
+    """Once running, the firmware keeps no key in meter.json: with its state wiped it can
+    no longer provision itself, so no token it took can be taken again."""
+    sim = Sim(sim_dir)
+    sim.wait(lambda: sim.lcd() and sim.lcd()[0].startswith("Credit"))
+    sim.quit()
+    assert "decoder_key" not in (sim_dir / "meter.json").read_text()
+    for f in (sim_dir / "state").iterdir():
+        f.unlink()
+    again = Sim(sim_dir)
+    again.wait(lambda: again.lcd() == ["Not provisioned", "see console"])
+    assert again.proc.wait(timeout=20) == 0
+    assert b"cannot start" in again.out

@@ -145,10 +145,19 @@ class Firmware:
 
 
 def run(board, devices=None):
-    """Build the board's devices and run the meter until 'q' (the PC board) or power-off."""
+    """Build the board's devices and run the meter until 'q' (the PC board) or power-off.
+
+    A meter that cannot start (no meter.json, or no key to provision or to unseal) says
+    why on its display and console and returns: restarting would not help."""
     if devices is None:
         devices = board.devices() if hasattr(board, "devices") else _hardware(board)
-    asyncio.run(Firmware(board, devices).main())
+    try:
+        firmware = Firmware(board, devices)
+    except (OSError, ValueError) as e:
+        print("stsmeter: cannot start:", e)
+        devices.display.show(("Not provisioned", "see console"))
+        return
+    asyncio.run(firmware.main())
 
 
 def _hardware(board):
