@@ -121,7 +121,8 @@ def main(argv=None):
     finally:
         if saved is not None:
             termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
-    print("\nMeter off (a power cut). Its flash is %s: `make sim` powers it on again."
+    print("\nMeter off (a power cut). Its flash is %s: `make sim` powers it on again;"
+          " `.venv/bin/python tools/simterm.py --reset` makes a new meter."
           % os.path.relpath(args.dir))
     return code
 
