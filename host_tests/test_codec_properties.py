@@ -73,7 +73,8 @@ def _fields(draw, cls, sub):
     """Random fields for a token type, as generate-request entries."""
     if cls == 1:
         bits, mfr = (36, 99) if sub == 0 else (28, 9999)
-        return {"control": draw(st.integers(0, 2**bits - 1)), "mfr_code": draw(st.integers(0, mfr))}
+        return {"control": draw(st.integers(0, 2**bits - 1)),
+                "mfr_code": draw(st.integers(0, mfr))}
     if sub in (3, 4, 8, 9) and cls == 2:
         return {}
     req = {"rnd": draw(st.integers(0, 15)), "tid": draw(st.integers(0, 2**24 - 1))}
@@ -193,7 +194,8 @@ def test_random_round_trips_identical_in_micropython(tmp_path):
         lines.append(json.dumps(req))
         if "token" in made:
             lines.append(json.dumps({"token": made["token"], "key": key, "alg": alg}))
-        lines.append(json.dumps({"token": "%020d" % rnd.randrange(10**20), "key": key, "alg": alg}))
+        digits = "%020d" % rnd.randrange(10**20)
+        lines.append(json.dumps({"token": digits, "key": key, "alg": alg}))
     text = "\n".join(lines) + "\n"
     want = [sts_requests.answer_line(line) for line in lines]
     proc = run_micropython(TOOLS / "sts_requests.py", stdin=text)

@@ -29,7 +29,8 @@ def test_64bit_set_any_order_installs_key(tmp_path, runtime):
     assert of(ev, "status")[0]["key_change_pending"] == [2]
     assert res[1]["result"] == "accept" and res[1]["krn"] == 3
     st = of(ev, "status")[1]
-    assert (st["krn"], st["kt"], st["ti"], st["ken"], st["key_change_pending"]) == (3, 2, "07", 200, [])
+    got = (st["krn"], st["kt"], st["ti"], st["ken"], st["key_change_pending"])
+    assert got == (3, 2, "07", 200, [])
     assert [r["result"] for r in res[2:]] == ["crc", "accept"]
 
 

@@ -324,8 +324,9 @@ def test_emergency_credit_only_while_below_the_low_level(tmp_path, runtime):
 
 def test_overpower_at_the_limit_and_trip_across_power_cycle(tmp_path, runtime):
     b = Bench(tmp_path, runtime)
-    ev = b.run("token " + credit(100), "token " + MPL3K, "load 3000", "advance 100", "status", "load 3001", "advance 5", "status",
-               "power-cycle", "status", "advance 29", "status", "load 0", "advance 1", "status")
+    ev = b.run("token " + credit(100), "token " + MPL3K, "load 3000", "advance 100", "status",
+               "load 3001", "advance 5", "status", "power-cycle", "status", "advance 29",
+               "status", "load 0", "advance 1", "status")
     assert [(s["relay"], s["tripped"], s["trips"]) for s in of(ev, "status")] == [
         (True, False, 0), (False, True, 1), (False, True, 1), (False, True, 1), (True, False, 1)]
 

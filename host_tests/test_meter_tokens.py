@@ -1,7 +1,7 @@
 """Token acceptance scenarios (issue 3 rules), each in MicroPython and in CPython."""
 
 import pytest
-from meterkit import KEY07, OTHER07, Bench, credit, make, minutes_after_start, of
+from meterkit import OTHER07, Bench, credit, make, minutes_after_start, of
 
 RUNTIMES = ["micropython", "cpython"]
 

@@ -133,7 +133,8 @@ def _keygen_args(key, ea):
             "--kt", str(key["key_type"]), "--sgc", key["supply_group_code"],
             "--ti", key["tariff_index"], "--krn", str(key["key_revision_number"])]
     if key["dkga"] == "04":
-        args += ["--base-date", str(key["base_date"]), "--alg", "sta" if ea == "EA07" else "misty1"]
+        alg = "sta" if ea == "EA07" else "misty1"
+        args += ["--base-date", str(key["base_date"]), "--alg", alg]
     if "meter_pan" in key:
         args += ["--iin", key["iin"], "--iain", key["iain"]]
     return args

@@ -147,9 +147,9 @@ def firmware_row(tmp):
     os.makedirs(scratch)
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([lib, os.path.join(ROOT, "host_tests"),
                                                         ".frozen"]))
-    out = subprocess.run([tool("micropython"), "-X",
-                          "heapsize=%d" % RP2040_FREE_HEAP, os.path.join(HERE, "bench_firmware.py"),
-                          tokens], capture_output=True, text=True, env=env, cwd=scratch, check=True)
+    cmd = [tool("micropython"), "-X", "heapsize=%d" % RP2040_FREE_HEAP,
+           os.path.join(HERE, "bench_firmware.py"), tokens]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=scratch, check=True)
     print(out.stdout.strip())
 
 

@@ -25,7 +25,6 @@ Prints one line per step; on failure, one line on stderr and exit status 1.
 import argparse
 import ast
 import json
-import os
 import select
 import shutil
 import subprocess

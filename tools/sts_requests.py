@@ -151,7 +151,8 @@ def _value_field(req, cls, sub):
             return REGISTERS.index(reg)
         return _int(req, "register", 0, 0xFFFF)
     else:
-        return _int(req, {2: "rate", 5: "pad", 7: "factor"}[sub], 0, 0xFFFF, 0 if sub == 5 else None)
+        name = {2: "rate", 5: "pad", 7: "factor"}[sub]
+        return _int(req, name, 0, 0xFFFF, 0 if sub == 5 else None)  # the pad defaults to 0
     if t < 0:
         raise RequestError("amount out of range (0.1 .. 1820162.4 units)")
     return t

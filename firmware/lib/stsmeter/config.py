@@ -42,7 +42,8 @@ def minutes_since_1993(y, mo, d, h=0, mi=0):
 def _digits(value, n, name, lo=None):
     value = str(value)
     if not (value.isdigit() and len(value) in ((n,) if lo is None else (lo, n))):
-        raise ValueError("%s must be %s digits" % (name, n if lo is None else "%d or %d" % (lo, n)))
+        sizes = n if lo is None else "%d or %d" % (lo, n)
+        raise ValueError("%s must be %s digits" % (name, sizes))
     return value
 
 
@@ -85,7 +86,8 @@ class Config:
                 raise ValueError("unknown setting %s" % name)
         for name, (default, lo, hi) in SETTINGS.items():
             setattr(self, name, self._int(settings, name, lo, hi, default))
-        for base, top in (("lockout_base_s", "lockout_max_s"), ("trip_delay_s", "trip_delay_max_s")):
+        for base, top in (("lockout_base_s", "lockout_max_s"),
+                          ("trip_delay_s", "trip_delay_max_s")):
             if getattr(self, base) > getattr(self, top):
                 raise ValueError("%s must not exceed %s" % (base, top))
 
