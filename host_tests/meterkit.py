@@ -59,8 +59,8 @@ class Bench:
         with open(self.meter_file, "w") as f:
             json.dump(meter_doc(**doc), f)
 
-    def run(self, *lines):
-        """Run script lines; returns the events (dicts)."""
+    def run_raw(self, *lines):
+        """Run script lines: (exit code, events); a meter that refuses to start is an answer."""
         script = TOOLS / "meter_script.py"
         if self.runtime == "cpython":
             cmd, env = [sys.executable, str(script)], None
@@ -69,9 +69,15 @@ class Bench:
             env = dict(os.environ, MICROPYPATH=str(FIRMWARE_LIB))
         proc = subprocess.run(cmd + [self.meter_file, self.dir], input="\n".join(lines) + "\n",
                               capture_output=True, text=True, env=env, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stderr == "", proc.stderr
-        return [json.loads(line) for line in proc.stdout.splitlines()]
+        self.stderr = proc.stderr
+        return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()]
+
+    def run(self, *lines):
+        """Run script lines on a meter that starts; returns the events (dicts)."""
+        code, events = self.run_raw(*lines)
+        assert code == 0, self.stderr
+        assert self.stderr == "", self.stderr
+        return events
 
     def results(self, *lines):
         """Only the result events' codes."""

@@ -1,12 +1,8 @@
 """Review scenarios: the meter's rules (issue 3, README) probed from outside, both runtimes."""
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
-from conftest import FIRMWARE_LIB, TOOLS, micropython_exe
 from meterkit import KEY07, KEY11, OTHER07, Bench, credit, make, minutes_after_start, of
 from stsmeter import vending
 from stsmeter.decoder import make_cipher
@@ -36,16 +32,6 @@ def codes(events):
 def class1_bad_crc():
     t = make("test_display_1", control=1, mfr_code=7)
     return t[:-1] + str((int(t[-1]) + 1) % 10)  # CRC bits only: still class 1
-
-
-def run_raw(b, *lines):
-    """Like Bench.run, but a meter that refuses to start is an answer: (exit code, events)."""
-    cmd = [sys.executable if b.runtime == "cpython" else micropython_exe(),
-           str(TOOLS / "meter_script.py"), b.meter_file, b.dir]
-    env = None if b.runtime == "cpython" else dict(os.environ, MICROPYPATH=str(FIRMWARE_LIB))
-    proc = subprocess.run(cmd, input="\n".join(lines) + "\n", capture_output=True, text=True,
-                          env=env, timeout=60)
-    return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()]
 
 
 def raw_token(cls, sub, tid=0):
@@ -173,7 +159,7 @@ def test_a_base_delay_above_its_maximum_is_refused(tmp_path, runtime):
     for i, settings in enumerate(({"lockout_base_s": 100, "lockout_max_s": 50},
                                   {"trip_delay_s": 100, "trip_delay_max_s": 50})):
         b = Bench(tmp_path / str(i), runtime, settings=settings)
-        rc, ev = run_raw(b, "status")
+        rc, ev = b.run_raw("status")
         assert rc != 0 and "must not exceed" in of(ev, "error")[0]["detail"]
 
 
@@ -213,7 +199,7 @@ def test_tid_zero_max_and_the_provisioning_minute(tmp_path, runtime):
 
 def test_tid_store_size_setting(tmp_path, runtime):
     assert len(Bench(tmp_path, runtime, settings={"tid_store_size": 60}).status()["tids"]) == 60
-    rc, ev = run_raw(Bench(tmp_path / "49", runtime, settings={"tid_store_size": 49}), "status")
+    rc, ev = Bench(tmp_path / "49", runtime, settings={"tid_store_size": 49}).run_raw("status")
     assert rc == 1 and [e["event"] for e in ev] == ["error"]  # never fewer than 50
     assert "tid_store_size" in ev[0]["detail"]
 
