@@ -22,7 +22,8 @@ import mpshim  # noqa: E402
 
 mpshim.install()
 import dkga  # noqa: E402
-from stsmeter.config import SETTINGS, Config  # noqa: E402
+from stsmeter.config import Config  # noqa: E402
+from stsmeter.meterjson import SETTINGS  # noqa: E402
 
 
 def fail(message):

@@ -9,15 +9,13 @@ the TID is stored exactly when the action is durable.
 
 from micropython import const
 
-from . import eventlog, record, screen
+from . import eventlog, record
 from .credit import ELECTRICITY, GAS, WATER
 from .keychange import COMPLETE, PARTIAL
 from .token import (ALL_REGISTERS, CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3,
                     KEY_4, MANAGEMENT, MPL, MPPUL, TARIFF_RATE, TEST, UNITS, WATER_FACTOR)
 
-RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
-           "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
-# result codes: indexes of RESULTS
+# result codes: indexes of meter.RESULTS
 ACCEPT = const(0)
 KCT_PARTIAL = const(1)
 USED = const(2)
@@ -32,7 +30,6 @@ RANGE = const(10)
 OVERFLOW = const(11)
 MFR_CODE = const(12)
 LOCKED = const(13)
-SHORT_CODE = const(14)
 
 DITK = const(0)
 DDTK_KT = const(1)
@@ -71,13 +68,23 @@ def _class1(m, tok):
     m.result(ACCEPT, "test/display", tests=ran)
     if "relay" in ran:
         m.relay_test()
-    lines = screen.test_lines(m, ran)
+    from .shortcodes import test_lines
+
+    lines = test_lines(m, ran)
     if lines:
         m.show(*lines)
 
 
+def _decode(m, digits):
+    """Decode with the meter's key. The cipher (its tables and the key schedule) and the
+    decoder are built for this token and released with it: RAM is scarce on a board."""
+    from .decoder import Decoder, make_cipher
+
+    return Decoder(make_cipher(m.ea, m.key)).decode(digits)
+
+
 def token(m, digits):
-    tok = m.decoder.decode(digits)
+    tok = _decode(m, digits)
     if tok.error == "format":
         return _counted_reject(m, FORMAT, tok.detail)
     if tok.cls == TEST:

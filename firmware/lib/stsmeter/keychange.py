@@ -10,13 +10,13 @@ import struct
 
 from micropython import const
 
-from .token import KEY_1, KEY_2, KEY_3, KEY_4
-
 PARTIAL = const(1)
 COMPLETE = const(2)
 UNSUPPORTED = const(3)  # a 3KCT set on EA07, or sections 3/4 for a 64-bit key
 
-_SECTION = {KEY_1: 0, KEY_2: 1, KEY_3: 2, KEY_4: 3}
+# class 2 subclass (token.KEY_1..KEY_4; not imported: token.py is loaded only per token)
+# -> section index
+_SECTION = {3: 0, 4: 1, 8: 2, 9: 3}
 _FMT = "<BI"  # received sections bit mask, first section at
 
 

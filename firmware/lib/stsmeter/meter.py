@@ -9,15 +9,20 @@ provisioning.
 
 from micropython import const
 
-from . import acceptance, entry, eventlog, record, screen
-from .acceptance import RESULTS
+from . import entry, eventlog, record, release, screen
 from .credit import FOREVER, Credit
-from .decoder import Decoder, make_cipher
 from .keychange import KeyChange
 from .lockout import Lockout
 from .supply import Supply
 from .tidstore import TidStore
 
+# result codes (acceptance.py) are indexes of RESULTS
+RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
+           "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
+SHORT_CODE = const(14)
+# modules a token loads (acceptance.py, the decoder) and that are released after it
+_TOKEN_MODULES = ("acceptance", "token", "amount", "decoder", "sta", "misty1", "digits",
+                  "crc16", "shortcodes")
 # why the relay is open (or, when it closes, what held it open before): REASONS[index]
 REASONS = ("credit", "tamper", "overpower", "test", "power_on")
 _NO_CREDIT = const(0)
@@ -26,7 +31,7 @@ _TRIPPED = const(2)
 _TESTING = const(3)
 _POWER_ON = const(4)
 TAMPERS = ("", "state_forged", "tamper_input")  # tamper reasons; 0 = none
-TAMPER_FORGED = const(1)  # a state slot failed authentication (record.boot)
+TAMPER_FORGED = const(1)  # a state slot failed authentication (startup.boot)
 TAMPER_INPUT = const(2)
 _MAX_STEP = const(3600)
 
@@ -61,17 +66,19 @@ class Meter:
         self._relay = False  # what the relay was last set to (off before power-on)
         self._held_by = 0  # why it was last opened
         self.bytes_saved = 0
-        record.boot(self)
+        from . import startup
+
+        startup.boot(self)
+        release("startup")
         self.kct.expire(now)
         self.log.add(now, eventlog.POWER_ON)
         self._low = self.credit.low()
         self._sync_relay(power_on=True)
 
-    # --- key data (set by record.boot and by a key change) ---
+    # --- key data (set by startup.boot and by a key change) ---
     def install_key(self, ea, key, kt, krn, ti, ken, sgc, base_year):
         self.ea, self.key, self.kt, self.krn, self.ti = ea, key, kt, krn, ti
         self.ken, self.sgc, self.base_year = ken, sgc, base_year
-        self.decoder = Decoder(make_cipher(ea, key))
         self.kct = KeyChange(len(key), self.cfg.key_change_timeout_s)
 
     # --- inputs ---
@@ -79,15 +86,26 @@ class Meter:
         """One key: '0'-'9', '*', '#', or 'C' (a long '*')."""
         self._housekeeping()
         what = self.entry.press(key, self.now)
-        if what == entry.TOKEN:
-            acceptance.token(self, self.entry.digits())
+        if what != entry.NOTHING:
+            self._finish(what)
+        self._housekeeping()
+
+    def _finish(self, what):
+        """An entry ended: the code it needs is loaded for it and released after it (a board
+        that loads .mpy files holds their bytecode in RAM; see stsmeter.release)."""
+        if what == entry.TOKEN or what == entry.WRONG_LENGTH:
+            from . import acceptance
+
+            if what == entry.TOKEN:
+                acceptance.token(self, self.entry.digits())
+            else:
+                acceptance.wrong_length(self, self.entry.ended)
+            release(*_TOKEN_MODULES)
         elif what == entry.SHORT_CODE:
-            from . import shortcodes  # loaded on first use: RAM is scarce on a board
+            from . import shortcodes
 
             shortcodes.run(self, self.entry.short_code())
-        elif what == entry.WRONG_LENGTH:
-            acceptance.wrong_length(self, self.entry.ended)
-        self._housekeeping()
+            release("shortcodes")
 
     def set_load(self, watts):
         """The load (W) the premises would draw; it draws only while the relay is closed."""
@@ -225,7 +243,7 @@ class Meter:
         save when the entry changed the state (so the log entry is in the same record),
         then the event and the screen."""
         name = RESULTS[which]
-        if which != acceptance.SHORT_CODE:  # short codes are not token results
+        if which != SHORT_CODE:  # short codes are not token results
             self.last_result = which
             self.log.add(self.now, eventlog.TOKEN, which, self.last_amount if which == 0 else 0)
         if save:

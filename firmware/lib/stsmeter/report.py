@@ -5,7 +5,7 @@ behaviour does not depend on it.
 """
 
 from . import eventlog
-from .acceptance import RESULTS
+from .meter import RESULTS
 from .meter import REASONS, TAMPERS
 
 

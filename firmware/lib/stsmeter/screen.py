@@ -1,12 +1,11 @@
-"""What the 16x2 display shows: the entry, results in words, short codes, the idle screen.
+"""What the 16x2 display shows: the entry, results in words, the idle screen (short codes
+and class 1 display tokens: shortcodes.py).
 
 Text only (any display driver draws it). Numbers are formatted from integers: a board's
 floats are single precision and would print 25.6 kWh as 25.59999.
 """
 
 from micropython import const
-
-from . import __version__
 
 WIDTH = const(16)
 RESULT_WORDS = {
@@ -89,22 +88,3 @@ def result_message(m, name, detail, fields):
         if fields.get("lockout_s"):
             bottom = "Locked %d s" % fields["lockout_s"]
     m.show(top[:WIDTH], bottom[:WIDTH])
-
-
-def key_data(m):
-    return "KRN%d KT%d TI%02d" % (m.krn, m.kt, m.ti), "S%06d EA%s B%02d" % (
-        m.sgc, m.ea, m.base_year % 100)
-
-
-def test_lines(m, ran):
-    """Class 1 test/display screens, in order of preference."""
-    if "display" in ran:
-        return "#" * WIDTH, "#" * WIDTH
-    if "registers" in ran:
-        c = m.credit
-        return "E %s kWh" % kwh(c.wh), "W %s G %s m3" % (tenths(c.water), tenths(c.gas))
-    if "key_data" in ran:
-        return key_data(m)
-    if "version" in ran:
-        return "stsmeter", __version__
-    return None

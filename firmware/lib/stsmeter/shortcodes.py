@@ -1,11 +1,12 @@
-"""Short codes: 1-3 digits then '#' show what the meter knows (table in README).
+"""Short codes: 1-3 digits then '#' show what the meter knows (table in README); also the
+screens of class 1 test/display tokens.
 
 Each answer goes to the display (two lines) and into a `short_code` result event with the
 values as fields. They work during a lockout and count for nothing.
 """
 
 from . import __version__, eventlog, screen
-from .acceptance import RESULTS, SHORT_CODE
+from .meter import RESULTS, SHORT_CODE
 from .token import UNITS
 
 CREDIT = 0
@@ -23,6 +24,26 @@ WATER = 11
 GAS = 12
 TARIFF = 13
 TAKE_EMERGENCY = 99
+
+
+def key_data(m):
+    return "KRN%d KT%d TI%02d" % (m.krn, m.kt, m.ti), "S%06d EA%s B%02d" % (
+        m.sgc, m.ea, m.base_year % 100)
+
+
+def test_lines(m, ran):
+    """Class 1 test/display screens, in order of preference."""
+    if "display" in ran:
+        return "#" * screen.WIDTH, "#" * screen.WIDTH
+    if "registers" in ran:
+        c = m.credit
+        return "E %s kWh" % screen.kwh(c.wh), "W %s G %s m3" % (screen.tenths(c.water),
+                                                         screen.tenths(c.gas))
+    if "key_data" in ran:
+        return key_data(m)
+    if "version" in ran:
+        return "stsmeter", __version__
+    return None
 
 
 def _answer(m, code):
@@ -46,7 +67,7 @@ def _answer(m, code):
     if code == METER_NUMBER:
         return "Meter number", m.cfg.drn(), {"pan": m.cfg.pan}
     if code == KEY_DATA:
-        top, bottom = screen.key_data(m)
+        top, bottom = key_data(m)
         return top, bottom, {"krn": m.krn, "kt": m.kt, "ti": "%02d" % m.ti,
                              "sgc": "%06d" % m.sgc, "ea": m.ea,
                              "base_date": m.base_year, "ken": m.ken}
