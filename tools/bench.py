@@ -114,15 +114,17 @@ def meter_rows(tmp):
     env = dict(os.environ, MICROPYPATH=lib)
     heap = None
     for k in range(64, 513, 8):
-        proc = subprocess.run([exe, "-X", "heapsize=%dk" % k, "-m", "bench_meter", "heap",
-                               tokens], capture_output=True, text=True, env=env)
+        proc = subprocess.run([exe, "-X", "heapsize=%dk" % k, "-m", "bench_meter", tokens],
+                              capture_output=True, text=True, env=env)
         if proc.returncode == 0:
             heap = json.loads(proc.stdout)
             heap.update(smallest_heapsize_k=k, runs_in_64k=k == 64)
             break
     print(json.dumps(heap or {"bench": "meter_heap", "runs_in_64k": False,
                               "error": "no heapsize up to 512k"}))
-    print(json.dumps(micropython(script, ["flash", tokens], path=lib)[0]))
+    flash = micropython(os.path.join(HERE, "bench_flash.py"), [tokens],
+                        path=os.pathsep.join([lib, HERE]))
+    print(json.dumps(flash[0]))
 
 
 RP2040_FREE_HEAP = 233024  # gc heap an RP2040 leaves free (micropython-notes 3.2)

@@ -9,7 +9,7 @@ the TID is stored exactly when the action is durable.
 
 from micropython import const
 
-from . import eventlog, record
+from . import eventlog
 from .credit import ELECTRICITY, GAS, WATER
 from .keychange import COMPLETE, PARTIAL
 from .token import (ALL_REGISTERS, CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3,
@@ -75,16 +75,8 @@ def _class1(m, tok):
         m.show(*lines)
 
 
-def _decode(m, digits):
-    """Decode with the meter's key. The cipher (its tables and the key schedule) and the
-    decoder are built for this token and released with it: RAM is scarce on a board."""
-    from .decoder import Decoder, make_cipher
-
-    return Decoder(make_cipher(m.ea, m.key)).decode(digits)
-
-
-def token(m, digits):
-    tok = _decode(m, digits)
+def token(m, tok):
+    """Apply the rules to a decoded token (meter.py decodes it first, see Meter._decode)."""
     if tok.error == "format":
         return _counted_reject(m, FORMAT, tok.detail)
     if tok.cls == TEST:
@@ -173,9 +165,11 @@ def _key_section(m, tok):
     if new.ro:  # rollover: new base date, fresh TID memory (spec 13.6)
         m.tids.clear()
         base = {1993: 2014, 2014: 2035}.get(base, base)
-    m.install_key(m.ea, new.key, new.kt, new.krn, new.ti, new.ken,
-                  m.sgc if new.sgc is None else new.sgc, base)
-    record.seal_key(m)
+    from . import keyrecord
+
+    keyrecord.install(m, m.ea, new.key, new.kt, new.krn, new.ti, new.ken,
+                      m.sgc if new.sgc is None else new.sgc, base)
+    keyrecord.seal(m)
     m.lockout.reset()
     m.log.add(m.now, eventlog.KEY_CHANGED, new.krn, new.ro)
     m.result(ACCEPT, "key changed", save=True, krn=new.krn, kt=new.kt, ti="%02d" % new.ti,

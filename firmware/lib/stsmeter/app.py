@@ -44,7 +44,11 @@ class Devices:
 
 def wall_seconds(cfg):
     """The meter clock from the board's RTC (0 if the RTC is behind provisioning)."""
-    return max(0, cfg.seconds_at(*time.gmtime()[:6]))
+    from . import clock, release
+
+    t = clock.seconds_at(cfg, *time.gmtime()[:6])
+    release("clock", "tid")  # used at start only
+    return max(0, t)
 
 
 def _forget_key(doc):

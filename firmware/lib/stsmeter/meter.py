@@ -11,7 +11,6 @@ from micropython import const
 
 from . import entry, eventlog, record, release, screen
 from .credit import FOREVER, Credit
-from .keychange import KeyChange
 from .lockout import Lockout
 from .supply import Supply
 from .tidstore import TidStore
@@ -20,9 +19,8 @@ from .tidstore import TidStore
 RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
            "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
 SHORT_CODE = const(14)
-# modules a token loads (acceptance.py, the decoder) and that are released after it
-_TOKEN_MODULES = ("acceptance", "token", "amount", "decoder", "sta", "misty1", "digits",
-                  "crc16", "shortcodes")
+# modules the rules for a token load (acceptance.py and what it imports), released after it
+_TOKEN_MODULES = ("acceptance", "token", "amount", "shortcodes", "keyrecord")
 # why the relay is open (or, when it closes, what held it open before): REASONS[index]
 REASONS = ("credit", "tamper", "overpower", "test", "power_on")
 _NO_CREDIT = const(0)
@@ -69,17 +67,11 @@ class Meter:
         from . import startup
 
         startup.boot(self)
-        release("startup")
+        release("startup", "keyrecord", "clock", "tid")
         self.kct.expire(now)
         self.log.add(now, eventlog.POWER_ON)
         self._low = self.credit.low()
         self._sync_relay(power_on=True)
-
-    # --- key data (set by startup.boot and by a key change) ---
-    def install_key(self, ea, key, kt, krn, ti, ken, sgc, base_year):
-        self.ea, self.key, self.kt, self.krn, self.ti = ea, key, kt, krn, ti
-        self.ken, self.sgc, self.base_year = ken, sgc, base_year
-        self.kct = KeyChange(len(key), self.cfg.key_change_timeout_s)
 
     # --- inputs ---
     def press(self, key):
@@ -94,10 +86,11 @@ class Meter:
         """An entry ended: the code it needs is loaded for it and released after it (a board
         that loads .mpy files holds their bytecode in RAM; see stsmeter.release)."""
         if what == entry.TOKEN or what == entry.WRONG_LENGTH:
+            tok = self._decode() if what == entry.TOKEN else None
             from . import acceptance
 
-            if what == entry.TOKEN:
-                acceptance.token(self, self.entry.digits())
+            if tok:
+                acceptance.token(self, tok)
             else:
                 acceptance.wrong_length(self, self.entry.ended)
             release(*_TOKEN_MODULES)
@@ -106,6 +99,16 @@ class Meter:
 
             shortcodes.run(self, self.entry.short_code())
             release("shortcodes")
+
+    def _decode(self):
+        """The entered token decoded with the meter's key. The cipher (its tables, the key
+        schedule) and the decoder are loaded for it and released before the rules load;
+        the Token (token.py) goes on to acceptance.py."""
+        from .decoder import Decoder, make_cipher
+
+        tok = Decoder(make_cipher(self.ea, self.key)).decode(self.entry.digits())
+        release("decoder", "sta", "misty1", "digits", "crc16")
+        return tok
 
     def set_load(self, watts):
         """The load (W) the premises would draw; it draws only while the relay is closed."""

@@ -5,7 +5,7 @@ tunable rules (SETTINGS: name -> (default, lowest, highest)).
 """
 
 from . import tid
-from .config import minutes_since_1993
+from .clock import minutes_since_1993
 
 # name: (default, lowest, highest)
 SETTINGS = {
@@ -74,8 +74,8 @@ def check(cfg, doc):
         y, mo, d, h, mi, sec = tid.parse_iso(str(doc.get("provisioned_at", "")))
     except ValueError:
         raise ValueError("provisioned_at must be an ISO-8601 UTC time")
-    cfg._epoch_min = minutes_since_1993(y, mo, d, h, mi)  # meter time 0, wall clock
-    cfg._epoch_sec = sec
+    cfg.epoch_min = minutes_since_1993(y, mo, d, h, mi)  # meter time 0, wall clock
+    cfg.epoch_sec = sec
     settings = doc.get("settings", {})
     for name in settings:
         if name not in SETTINGS:

@@ -4,16 +4,15 @@ Used by the simulator and the scripted runner (tools/meter_script.py); the meter
 behaviour does not depend on it.
 """
 
-from . import eventlog
-from .meter import RESULTS
-from .meter import REASONS, TAMPERS
+from . import clock, eventlog
+from .meter import REASONS, RESULTS, TAMPERS
 
 
 def status(m):
     """The status event of the scripted runner (see tools/sim.py)."""
     c = m.credit
     return {
-        "event": "status", "time": m.cfg.iso(m.now), "credit_kwh": c.wh / 1000,
+        "event": "status", "time": clock.iso(m.cfg, m.now), "credit_kwh": c.wh / 1000,
         "relay": m.relay_closed, "lockout_s": m.lockout.remaining(m.now),
         "tamper": bool(m.tamper), "tamper_reason": TAMPERS[m.tamper],
         "krn": m.krn, "kt": m.kt, "ti": "%02d" % m.ti, "ea": m.ea,  # as in meter.json
@@ -32,7 +31,7 @@ def events(m):
     """The event log as dicts, oldest first (for the host)."""
     out = []
     for t, kind, code, value in m.log.entries():
-        e = {"time": m.cfg.iso(t), "kind": eventlog.KINDS[kind]}
+        e = {"time": clock.iso(m.cfg, t), "kind": eventlog.KINDS[kind]}
         if kind == eventlog.TOKEN:
             e["result"] = RESULTS[code]
             if value:

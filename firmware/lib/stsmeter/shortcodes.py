@@ -5,7 +5,7 @@ Each answer goes to the display (two lines) and into a `short_code` result event
 values as fields. They work during a lockout and count for nothing.
 """
 
-from . import __version__, eventlog, screen
+from . import __version__, clock, eventlog, screen
 from .meter import RESULTS, SHORT_CODE
 from .token import UNITS
 
@@ -24,6 +24,11 @@ WATER = 11
 GAS = 12
 TARIFF = 13
 TAKE_EMERGENCY = 99
+
+
+def _drn(pan):
+    """The meter number printed on the meter: the PAN without IIN and check digit."""
+    return pan[6:17] if pan.startswith("600727") else pan[4:17]
 
 
 def key_data(m):
@@ -65,7 +70,7 @@ def _answer(m, code):
             fields.update(amount=m.last_amount / 10, unit=UNITS[m.last_unit])
         return "Last token", bottom, fields
     if code == METER_NUMBER:
-        return "Meter number", m.cfg.drn(), {"pan": m.cfg.pan}
+        return "Meter number", _drn(m.cfg.pan), {"pan": m.cfg.pan}
     if code == KEY_DATA:
         top, bottom = key_data(m)
         return top, bottom, {"krn": m.krn, "kt": m.kt, "ti": "%02d" % m.ti,
@@ -105,7 +110,7 @@ def _answer(m, code):
         if not events:
             return "Events 0", "", {"events": 0}
         t, kind = events[-1][0], eventlog.KINDS[events[-1][1]]
-        return "Events %d" % len(events), m.cfg.iso(t)[5:16].replace("T", " "), {
+        return "Events %d" % len(events), clock.iso(m.cfg, t)[5:16].replace("T", " "), {
             "events": len(events), "last": kind}
     if code == WATER:
         return "Water", "%s m3" % screen.tenths(c.water), {"water_m3": c.water / 10}

@@ -116,9 +116,12 @@ class STA:
         # Decryption round s picks D2 for nibble i when key bit 4i+s is 1 (k = DK, rotr 1
         # per round). Merged step 0 is the bare permutation (all D1, after the E2 pre-step);
         # merged step r >= 1 carries round r-1's substitution; round 15's is the last step.
-        sched = [tuple(i * 16 for i in range(16))]
+        # (16-bit arrays: a quarter of the RAM of tuples on a 64-bit port; unpacking one
+        # allocates nothing either)
+        sched = [array("H", range(0, 256, 16))]
         for s in range(15):
-            sched.append(tuple((_key_bit(key, 4 * i + s) * 16 + i) * 16 for i in range(16)))
+            sched.append(array("H", [(_key_bit(key, 4 * i + s) * 16 + i) * 16
+                                     for i in range(16)]))
         self._dec = sched
         # byte p holds nibbles 15-2p (high) and 14-2p (low): offsets into _DSUB, over 256
         self._last = bytes(_key_bit(key, 4 * (15 - 2 * p) + 15) * 2
@@ -145,6 +148,6 @@ class STA:
             # Round r picks E2 for nibble i when bit 4i+3 of rotl^r(rotr^12(NOT DK)) is 1,
             # i.e. when key bit 4i+15-r is 0.
             key = self._key
-            self._enc = [tuple(((1 - _key_bit(key, 4 * i + 15 - r)) * 16 + i) * 16
-                               for i in range(16)) for r in range(16)]
+            self._enc = [array("H", [((1 - _key_bit(key, 4 * i + 15 - r)) * 16 + i) * 16
+                                     for i in range(16)]) for r in range(16)]
         _rounds(_ENC, self._enc, buf)

@@ -10,33 +10,21 @@ With no genuine slot left it starts from nothing trusted: no credit, the same TI
 
 import struct
 
-from . import tid
-from .record import EAS, KEY_FMT, MISC_FMT, SEALED, parts, save, seal_key
-
-
-def _install_sealed(m, blob):
-    """Install the key record in a sealed blob; False if it is not genuine."""
-    plain = m.sealer.unseal(blob)
-    if plain is None:
-        return False
-    ea, kt, krn, ti, ken, base, sgc, n, key = struct.unpack(KEY_FMT, plain)
-    m.install_key(EAS[ea], key[:n], kt, krn, ti, ken, int.from_bytes(sgc, "big"),
-                  tid.BASE_YEARS[base])
-    m.sealed = blob
-    return True
+from . import clock, keyrecord
+from .record import MISC_FMT, SEALED, parts, save
 
 
 def _unpack(m, payload):
     """Load a genuine payload into the meter; False if it does not fit this layout."""
-    if len(payload) < SEALED or not _install_sealed(m, payload[:SEALED]):
+    if len(payload) < SEALED or not keyrecord.unseal(m, payload[:SEALED]):
         return False
     off = SEALED
     for part in parts(m):
         part.load(payload, off)
         off += part.SIZE
-    m.tamper, m.last_result, m.last_unit, m.last_amount, clock = struct.unpack_from(
+    m.tamper, m.last_result, m.last_unit, m.last_amount, saved_at = struct.unpack_from(
         MISC_FMT, payload, off)
-    m.now = max(m.now, clock)  # the clock never runs back across a restart
+    m.now = max(m.now, saved_at)  # the clock never runs back across a restart
     off += struct.calcsize(MISC_FMT)
     off += m.tids.load(payload, off)
     m.log.load(payload, off)
@@ -58,9 +46,10 @@ def _provision(m, cfg, tid_floor_at):
     """Key data from the provisioning file, no credit, TID store filled at a time."""
     if cfg.key is None:
         raise ValueError("meter.json has no decoder_key and there is no state to load")
-    m.install_key(cfg.ea, cfg.key, cfg.kt, cfg.krn, cfg.ti, cfg.ken, cfg.sgc, cfg.base_year)
-    seal_key(m)
-    m.tids.fill(cfg.tid_at(tid_floor_at, m.base_year))
+    keyrecord.install(m, cfg.ea, cfg.key, cfg.kt, cfg.krn, cfg.ti, cfg.ken, cfg.sgc,
+                      cfg.base_year)
+    keyrecord.seal(m)
+    m.tids.fill(clock.tid_at(cfg, tid_floor_at, m.base_year))
 
 
 def boot(m):
@@ -75,8 +64,8 @@ def boot(m):
     else:  # nothing genuine left
         found.tamper = True
         for forged in found.forged:
-            if len(forged) >= SEALED and _install_sealed(m, forged[:SEALED]):
-                m.tids.fill(m.cfg.tid_at(m.now, m.base_year))
+            if len(forged) >= SEALED and keyrecord.unseal(m, forged[:SEALED]):
+                m.tids.fill(clock.tid_at(m.cfg, m.now, m.base_year))
                 break
         else:
             _provision(m, m.cfg, m.now)
@@ -86,7 +75,7 @@ def boot(m):
                 if not m.tids.used(t) and not m.tids.old(t):
                     m.tids.insert(t)
         # the genuine slot may be one save behind: whatever was issued until now is Old
-        m.tids.raise_floor(m.cfg.tid_at(m.now, m.base_year))
+        m.tids.raise_floor(clock.tid_at(m.cfg, m.now, m.base_year))
         m.set_tamper(1)  # meter.TAMPER_FORGED (meter imports this module)
         save(m)
     m.lockout.until = m.now + m.lockout.remaining(m.now)  # a clock set back cannot stretch

@@ -10,6 +10,8 @@ terminal in raw mode (tools/simterm.py sets it); any stream of bytes works as in
 import asyncio
 import sys
 
+from . import clock
+
 _KEYS = {0x7F: "*", 0x08: "*", 0x0D: "#", 0x0A: "#", 0x63: "C", 0x3D: "+", 0x03: "q",
          0x04: "q"}
 _ALLOWED = "0123456789*#C+-f!q"
@@ -75,7 +77,7 @@ class TerminalDisplay:
             "Relay   %s   %s" % ("ON " if m.relay_closed else "OFF", flags),
             "Load    %d W (drawing %d W)" % (m.load_w, m.load_w if m.relay_closed else 0),
             "Credit  %s   Lockout %s" % (_kwh(m.credit.wh), "%d s" % lock if lock else "-"),
-            "Clock   %s  x%d" % (m.cfg.iso(now), speed))
+            "Clock   %s  x%d" % (clock.iso(m.cfg, now), speed))
         self._draw()
 
     def _draw(self):
