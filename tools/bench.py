@@ -92,7 +92,8 @@ def compiled_lib(tmp, march="x64", emit=None):
                 src = os.path.join(dirpath, name)
                 dst = os.path.join(tmp, os.path.relpath(src, LIB))[:-3] + ".mpy"
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
-                cmd = [tool("mpy-cross"), "-march=" + march, "-o", dst, src]
+                rel = os.path.relpath(src, LIB)  # source name as deploy.py gives it
+                cmd = [tool("mpy-cross"), "-march=" + march, "-s", rel, "-o", dst, src]
                 if emit and subprocess.run(cmd[:1] + ["-X", "emit=" + emit] + cmd[1:],
                                            capture_output=True).returncode == 0:
                     continue

@@ -28,7 +28,7 @@ import mpshim  # noqa: E402
 mpshim.install()
 import sts_requests  # noqa: E402  (needs the shim)
 import venv_tools  # noqa: E402
-from stsmeter.token import TYPES  # noqa: E402
+from stsmeter.describe import TYPES  # noqa: E402
 
 GENERATE_TYPES = [name for names in TYPES for name in names] + ["key_change"]
 

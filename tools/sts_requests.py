@@ -19,8 +19,8 @@ import sys
 import jsonline
 from stsmeter import amount, tid, vending
 from stsmeter.decoder import Decoder, make_cipher
-from stsmeter.describe import describe
-from stsmeter.token import ALL_REGISTERS, TYPES
+from stsmeter.describe import TYPES, describe
+from stsmeter.token import ALL_REGISTERS
 from stsmeter.vending import REGISTERS
 
 ALGS = {"sta": "07", "ea07": "07", "07": "07", "misty1": "11", "ea11": "11", "11": "11"}

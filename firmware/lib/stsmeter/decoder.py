@@ -4,7 +4,7 @@
     dec = Decoder(make_cipher("07", bytes.fromhex("0abc12def3456789")))
     tok = dec.decode(b"29054347139309851356")
     if tok.error is None:
-        print(tok.type, tok.amount)        # electricity_credit 256 (0.1 kWh)
+        print(tok.cls, tok.sub, tok.amount)  # 0 0 256 (electricity, 0.1 kWh)
 
 `decode` reuses one Token and allocates nothing for bytes-like input: the token belongs
 to the decoder until the next call. A rejection sets `tok.error` to "format", "crc" or
@@ -12,7 +12,7 @@ to the decoder until the next call. A rejection sets `tok.error` to "format", "c
 """
 
 from . import crc16, digits
-from .token import TEST, TYPES, Token
+from .token import SUBCLASSES, TEST, Token
 
 FORMAT = "format"
 CRC = "crc"
@@ -76,7 +76,7 @@ class Decoder:
             self.cipher.decrypt(block)
         if not crc16.check(cls, block, tok.currency):
             return self._reject(CRC, "CRC mismatch: not for this meter or mistyped")
-        if tok.sub >= len(TYPES[cls]):
+        if tok.sub >= SUBCLASSES[cls]:
             return self._reject(FUNCTION, "unknown subclass")
         tok.error = None
         tok.detail = ""

@@ -5,8 +5,29 @@ meter itself uses.
 """
 
 from . import tid
-from .token import CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3, MPL, MPPUL, \
-    TARIFF_RATE, TEST, UNITS
+from .token import CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3, MANAGEMENT, MPL, \
+    MPPUL, TARIFF_RATE, TEST, UNITS
+
+# Names by class, indexed by subclass (token.SUBCLASSES counts them).
+TYPES = (
+    ("electricity_credit", "water_credit", "gas_credit", "time_credit",
+     "electricity_currency", "water_currency", "gas_currency", "time_currency"),
+    ("test_display_1", "test_display_2"),
+    ("max_power_limit", "clear_credit", "tariff_rate", "key_change_1", "key_change_2",
+     "clear_tamper", "max_phase_power_unbalance_limit", "water_meter_factor",
+     "key_change_3", "key_change_4"),
+)
+
+
+def type_name(tok):
+    """The token's type name (None for class 3 or an unknown subclass)."""
+    names = TYPES[tok.cls] if tok.cls < 3 else ()
+    return names[tok.sub] if tok.sub < len(names) else None
+
+
+def has_tid(tok):
+    """Class 0, and class 2 subclasses 0, 1, 2, 5, 6, 7 carry RND, TID and a 16-bit value."""
+    return tok.cls == CREDIT or (tok.cls == MANAGEMENT and tok.sub in (0, 1, 2, 5, 6, 7))
 
 
 def control(tok):
@@ -33,12 +54,12 @@ def key_fields(tok):
 
 def describe(tok, base_year):
     """A decoded token's fields, named as tools/sts.py prints them."""
-    d = {"class": tok.cls, "subclass": tok.sub, "type": tok.type}
+    d = {"class": tok.cls, "subclass": tok.sub, "type": type_name(tok)}
     sub = tok.sub
     if tok.cls == TEST:
         d["control"] = control(tok)
         d["mfr_code"] = tok.mfr_code
-    elif tok.has_tid:
+    elif has_tid(tok):
         if not tok.currency:  # currency tokens use these bits for sign and exponent
             d["rnd"] = tok.rnd
         d["tid"] = tok.tid

@@ -5,18 +5,22 @@ see README). How it is made cheap on a 32-bit board:
 
 - The state lives in three words of 24, 20 and 20 bits (block bits 63..40, 39..20,
   19..0), so no value ever reaches 2**30 and nothing is allocated per round.
-- A round's nibble substitution and the bit permutation next to it are merged into one
-  lookup per nibble: entry (sel, i, v) of three tables (one per state word) holds
-  PERM(SUB_sel(v) << 4i). A round is then 16 lookups OR-ed together.
-- The key decides, per round and nibble, which of the two substitution tables applies;
-  that choice is turned into table offsets once per key (`STA.__init__`).
+- The bit permutation is done a nibble at a time: entry (i, v) of three tables (one per
+  state word) holds PERM(v << 4i), so a permutation is 16 lookups OR-ed together. Each
+  nibble goes through its substitution box on the way in (one more lookup): boxes
+  sub0, sub1 and the identity sit at offsets 0, 16 and 32 of one 48-byte table.
+- The key decides, per round and nibble, which box applies; that choice is turned into
+  box offsets once per key (`STA.__init__`).
 
-Decryption is permute-then-substitute, so it runs as: substitute the input with E2 (so
-that the first merged D1 lookup yields a bare permutation), 16 merged rounds, and a last
-bare substitution.
+The tables take 3 KB (a meter builds them for each token and then lets them go), and no
+table is over 1 KB, so they fit in a fragmented heap. Decryption is permute-then-
+substitute: a bare permutation (identity box), 15 steps that carry the previous round's
+substitution into the next permutation, and round 15's substitution on its own.
 """
 
 from array import array
+
+from micropython import const
 
 # Real STA tables (sts-tables.json, sta_ea07). D1 = E2^-1, D2 = E1^-1, Q = P^-1.
 E1 = b"\x0e\x0a\x07\x09\x0c\x03\x02\x05\x0d\x00\x0f\x01\x04\x08\x06\x0b"
@@ -39,30 +43,24 @@ D2 = _inverse(E1)
 Q = _inverse(P)
 
 
-def _merged(sub0, sub1, perm):
-    """Tables of PERM(SUB_sel(v) << 4i), one per state word, indexed (sel * 16 + i) * 16 + v."""
-    words = (array("I", bytes(2048)), array("I", bytes(2048)), array("I", bytes(2048)))
-    for sel, sub in ((0, sub0), (1, sub1)):
-        for i in range(16):
-            for v in range(16):
-                n = (sel * 16 + i) * 16 + v
-                s = sub[v]
-                for b in range(4):
-                    if (s >> b) & 1:
-                        o = perm[4 * i + b]  # output bit, in word 0, 1 or 2
-                        w = 0 if o >= 40 else 1 if o >= 20 else 2
-                        words[w][n] |= 1 << (o - (40, 20, 0)[w])
+def _tables(sub0, sub1, perm):
+    """(word 0, word 1, word 2, boxes): PERM(v << 4i) at index i * 16 + v of each word
+    table, and sub0 + sub1 + identity."""
+    words = (array("I", bytes(1024)), array("I", bytes(1024)), array("I", bytes(1024)),
+             sub0 + sub1 + bytes(range(16)))
+    for i in range(16):
+        for v in range(16):
+            for b in range(4):
+                if (v >> b) & 1:
+                    o = perm[4 * i + b]  # output bit, in word 0, 1 or 2
+                    w = 0 if o >= 40 else 1 if o >= 20 else 2
+                    words[w][i * 16 + v] |= 1 << (o - (40, 20, 0)[w])
     return words
 
 
-_DEC = _merged(D1, D2, Q)
+_DEC = _tables(D1, D2, Q)
 _ENC = None  # built on first encryption: a meter only decrypts
-
-# Both nibbles of a byte through E2 (decryption pre-step) ...
-_E2E2 = bytes((E2[v >> 4] << 4) | E2[v & 15] for v in range(256))
-# ... and through D1/D2 chosen per nibble, offset (sel_hi * 2 + sel_lo) * 256 (last step).
-_DSUB = bytes(((D2 if sel & 2 else D1)[v >> 4] << 4) | (D2 if sel & 1 else D1)[v & 15]
-              for sel in range(4) for v in range(256))
+_IDENTITY = const(32)  # offset of the identity box
 
 
 def _key_bit(key, k):
@@ -72,30 +70,30 @@ def _key_bit(key, k):
 
 
 def _rounds(tables, sched, buf):
-    """16 merged rounds over buf, with sched[r] = the 16 nibble offsets of round r."""
-    ta, tb, tc = tables
+    """16 steps over buf: nibble i through the box at offset sched[r][i], then permuted."""
+    ta, tb, tc, s = tables
     a = (buf[0] << 16) | (buf[1] << 8) | buf[2]
     b = (buf[3] << 12) | (buf[4] << 4) | (buf[5] >> 4)
     c = ((buf[5] & 15) << 16) | (buf[6] << 8) | buf[7]
     for r in range(16):
         o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15 = sched[r]
-        # each line: nibble i of the state indexes its merged entry in the three tables
-        j = o0 + (c & 15); x = ta[j]; y = tb[j]; z = tc[j]  # noqa: E702
-        j = o1 + ((c >> 4) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o2 + ((c >> 8) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o3 + ((c >> 12) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o4 + ((c >> 16) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o5 + (b & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o6 + ((b >> 4) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o7 + ((b >> 8) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o8 + ((b >> 12) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o9 + ((b >> 16) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o10 + (a & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o11 + ((a >> 4) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o12 + ((a >> 8) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o13 + ((a >> 12) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o14 + ((a >> 16) & 15); x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = o15 + ((a >> 20) & 15); a = x | ta[j]; b = y | tb[j]; c = z | tc[j]  # noqa
+        # each line: nibble i of the state, through its box, indexes the three tables
+        j = s[o0 + (c & 15)]; x = ta[j]; y = tb[j]; z = tc[j]  # noqa: E702
+        j = 16 + s[o1 + ((c >> 4) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 32 + s[o2 + ((c >> 8) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 48 + s[o3 + ((c >> 12) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 64 + s[o4 + ((c >> 16) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 80 + s[o5 + (b & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 96 + s[o6 + ((b >> 4) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 112 + s[o7 + ((b >> 8) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 128 + s[o8 + ((b >> 12) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 144 + s[o9 + ((b >> 16) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 160 + s[o10 + (a & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 176 + s[o11 + ((a >> 4) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 192 + s[o12 + ((a >> 8) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 208 + s[o13 + ((a >> 12) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 224 + s[o14 + ((a >> 16) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
+        j = 240 + s[o15 + ((a >> 20) & 15)]; a = x | ta[j]; b = y | tb[j]; c = z | tc[j]  # noqa
     buf[0] = a >> 16
     buf[1] = (a >> 8) & 0xFF
     buf[2] = a & 0xFF
@@ -114,40 +112,35 @@ class STA:
             raise ValueError("EA07 needs a 64-bit key")
         self._key = bytes(key)
         # Decryption round s picks D2 for nibble i when key bit 4i+s is 1 (k = DK, rotr 1
-        # per round). Merged step 0 is the bare permutation (all D1, after the E2 pre-step);
-        # merged step r >= 1 carries round r-1's substitution; round 15's is the last step.
-        # (16-bit arrays: a quarter of the RAM of tuples on a 64-bit port; unpacking one
-        # allocates nothing either)
-        sched = [array("H", range(0, 256, 16))]
+        # per round). Step 0 is the bare permutation; step r >= 1 carries round r-1's
+        # substitution; round 15's is the last step. (16-bit arrays: a quarter of the RAM
+        # of tuples on a 64-bit port, and unpacking one allocates nothing either.)
+        sched = [array("H", [_IDENTITY] * 16)]
         for s in range(15):
-            sched.append(array("H", [(_key_bit(key, 4 * i + s) * 16 + i) * 16
-                                     for i in range(16)]))
+            sched.append(array("H", [_key_bit(key, 4 * i + s) * 16 for i in range(16)]))
         self._dec = sched
-        # byte p holds nibbles 15-2p (high) and 14-2p (low): offsets into _DSUB, over 256
-        self._last = bytes(_key_bit(key, 4 * (15 - 2 * p) + 15) * 2
-                           + _key_bit(key, 4 * (14 - 2 * p) + 15) for p in range(8))
+        # box offsets of round 15, byte p's high nibble (15-2p) then its low one (14-2p)
+        self._last = bytes(_key_bit(key, 4 * (15 - n) + 15) * 16 for n in range(16))
         self._enc = None
 
     def decrypt(self, buf):
         """Decrypt the 8-byte block in buf in place."""
-        e2 = _E2E2
-        for j in range(8):
-            buf[j] = e2[buf[j]]
         _rounds(_DEC, self._dec, buf)
         last = self._last
-        sub = _DSUB
+        box = _DEC[3]
         for j in range(8):
-            buf[j] = sub[(last[j] << 8) | buf[j]]
+            v = buf[j]
+            buf[j] = (box[last[2 * j] + (v >> 4)] << 4) | box[last[2 * j + 1] + (v & 15)]
 
     def encrypt(self, buf):
         """Encrypt the 8-byte block in buf in place (vending side)."""
         global _ENC
         if _ENC is None:
-            _ENC = _merged(E1, E2, P)
+            _ENC = _tables(E1, E2, P)
         if self._enc is None:
             # Round r picks E2 for nibble i when bit 4i+3 of rotl^r(rotr^12(NOT DK)) is 1,
             # i.e. when key bit 4i+15-r is 0.
             key = self._key
-            self._enc = [array("H", [((1 - _key_bit(key, 4 * i + 15 - r)) * 16 + i) * 16
+            self._enc = [array("H", [(1 - _key_bit(key, 4 * i + 15 - r)) * 16
                                      for i in range(16)]) for r in range(16)]
         _rounds(_ENC, self._enc, buf)

@@ -2,7 +2,7 @@
 
 `Token` holds the plain block (8 bytes, big-endian) with the class, and reads the fields
 the meter needs straight from the bytes, so a decoder can reuse one Token for every entry
-without allocating. The host-side modules describe.py (every field, as a dict) and
+without allocating. The host-side modules describe.py (names, every field, as a dict) and
 vending.py (building tokens) read and write the same layouts; a board never loads them.
 """
 
@@ -27,15 +27,8 @@ WATER_FACTOR = const(7)
 KEY_3 = const(8)
 KEY_4 = const(9)
 
-# Names by class, indexed by subclass; a subclass past the end is unknown (function error).
-TYPES = (
-    ("electricity_credit", "water_credit", "gas_credit", "time_credit",
-     "electricity_currency", "water_currency", "gas_currency", "time_currency"),
-    ("test_display_1", "test_display_2"),
-    ("max_power_limit", "clear_credit", "tariff_rate", "key_change_1", "key_change_2",
-     "clear_tamper", "max_phase_power_unbalance_limit", "water_meter_factor",
-     "key_change_3", "key_change_4"),
-)
+# Subclasses per class; one past the end is unknown (function error). Names: describe.TYPES.
+SUBCLASSES = (8, 2, 10)
 # Units of class 0 subclasses 0..3 (0.1 of these; time is [U]) and currency (0.00001).
 UNITS = ("kWh", "m3", "m3", "min", "currency")
 ALL_REGISTERS = const(0xFFFF)  # ClearCredit register code for every register
@@ -54,16 +47,6 @@ class Token:
     @property
     def sub(self):
         return self.block[0] >> 4
-
-    @property
-    def type(self):
-        names = TYPES[self.cls] if self.cls < 3 else ()
-        return names[self.sub] if self.sub < len(names) else None
-
-    @property
-    def has_tid(self):
-        """Class 0, and class 2 subclasses 0, 1, 2, 5, 6, 7 carry RND, TID and a 16-bit value."""
-        return self.cls == CREDIT or (self.cls == MANAGEMENT and self.sub in (0, 1, 2, 5, 6, 7))
 
     @property
     def currency(self):
