@@ -115,8 +115,9 @@ def meter_rows(tmp):
     env = dict(os.environ, MICROPYPATH=lib)
     heap = None
     for k in range(64, 513, 8):
-        proc = subprocess.run([exe, "-X", "heapsize=%dk" % k, "-m", "bench_meter", tokens],
-                              capture_output=True, text=True, env=env)
+        state = os.path.join(tmp, "state-%d" % k)
+        proc = subprocess.run([exe, "-X", "heapsize=%dk" % k, "-m", "bench_meter", tokens,
+                               state], capture_output=True, text=True, env=env)
         if proc.returncode == 0:
             heap = json.loads(proc.stdout)
             heap.update(smallest_heapsize_k=k, runs_in_64k=k == 64)

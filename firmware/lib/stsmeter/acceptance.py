@@ -12,10 +12,11 @@ from micropython import const
 from . import eventlog
 from .credit import ELECTRICITY, GAS, WATER
 from .keychange import COMPLETE, PARTIAL
+from .results import report, show
 from .token import (ALL_REGISTERS, CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3,
                     KEY_4, MANAGEMENT, MPL, MPPUL, TARIFF_RATE, TEST, UNITS, WATER_FACTOR)
 
-# result codes: indexes of meter.RESULTS
+# result codes: indexes of results.RESULTS
 ACCEPT = const(0)
 KCT_PARTIAL = const(1)
 USED = const(2)
@@ -42,9 +43,9 @@ def _counted_reject(m, code, detail):
     """A rejected meter-specific entry (format/CRC): counts towards the lockout, saved.
     During a lockout a format error is shown but not counted (no token was tried)."""
     if m.lockout.remaining(m.now):
-        return m.result(code, detail, lockout_s=m.lockout.remaining(m.now))
+        return report(m, code, detail, lockout_s=m.lockout.remaining(m.now))
     m.lockout.reject(m.now)
-    m.result(code, detail, save=True, lockout_s=m.lockout.remaining(m.now))
+    report(m, code, detail, save=True, lockout_s=m.lockout.remaining(m.now))
 
 
 def wrong_length(m, n):
@@ -52,27 +53,27 @@ def wrong_length(m, n):
 
 
 def _locked(m):
-    m.result(LOCKED, "keypad locked", lockout_s=m.lockout.remaining(m.now))
+    report(m, LOCKED, "keypad locked", lockout_s=m.lockout.remaining(m.now))
 
 
 def _class1(m, tok):
     """Test/display tokens: not meter-specific, so no TID, no lockout, no counting."""
     if tok.error == "crc":
-        return m.result(CRC, tok.detail)
+        return report(m, CRC, tok.detail)
     if tok.error:
-        return m.result(FUNCTION, tok.detail)
+        return report(m, FUNCTION, tok.detail)
     if tok.mfr_code != m.cfg.mfr_code:
-        return m.result(MFR_CODE, "manufacturer code is not this meter's")
+        return report(m, MFR_CODE, "manufacturer code is not this meter's")
     ran = [name for bit, name in enumerate(TESTS) if tok.control_bit(bit)]
     m.last_amount = 0
-    m.result(ACCEPT, "test/display", tests=ran)
+    report(m, ACCEPT, "test/display", tests=ran)
     if "relay" in ran:
-        m.relay_test()
+        m.test_until = m.now + m.cfg.relay_test_s
     from .shortcodes import test_lines
 
     lines = test_lines(m, ran)
     if lines:
-        m.show(*lines)
+        show(m, *lines)
 
 
 def token(m, tok):
@@ -86,24 +87,24 @@ def token(m, tok):
     if tok.error == "crc":
         return _counted_reject(m, CRC, tok.detail)
     if tok.error:
-        return m.result(FUNCTION, tok.detail)
+        return report(m, FUNCTION, tok.detail)
     if tok.cls == MANAGEMENT and tok.sub in _KEY_SECTIONS:
         return _key_section(m, tok)
     if tok.cls == CREDIT and m.kt == DDTK_KT:
-        return m.result(DDTK, "default key: no credit tokens")
+        return report(m, DDTK, "default key: no credit tokens")
     t = tok.tid
     if m.ken != 255 and (t >> 16) > m.ken:
-        return m.result(KEY_EXPIRED, "token beyond the key expiry number")
+        return report(m, KEY_EXPIRED, "token beyond the key expiry number")
     if m.tids.used(t):
-        return m.result(USED, "token already used")
+        return report(m, USED, "token already used")
     if m.tids.old(t):
-        return m.result(OLD, "token older than the TID memory")
+        return report(m, OLD, "token older than the TID memory")
     code, detail, fields = _apply(m, tok)
     if code != ACCEPT:
-        return m.result(code, detail, **fields)
+        return report(m, code, detail, **fields)
     m.tids.insert(t)
     m.lockout.reset()
-    m.result(ACCEPT, detail, save=True, **fields)  # action, TID, reset, log: one record
+    report(m, ACCEPT, detail, save=True, **fields)  # action, TID, reset, log: one record
 
 
 def _apply(m, tok):
@@ -154,13 +155,13 @@ def _key_section(m, tok):
     got = m.kct.add(tok, m.now)
     if got == PARTIAL:
         m.lockout.reset()
-        return m.result(KCT_PARTIAL, "key change: waiting for more", save=True,
+        return report(m, KCT_PARTIAL, "key change: waiting for more", save=True,
                         sections=m.kct.received())
     if got != COMPLETE:
-        return m.result(FUNCTION, "key change set not supported")
+        return report(m, FUNCTION, "key change set not supported")
     new = m.kct.new_key()
     if new.kt == DITK and m.kt != DITK:
-        return m.result(KEY_TYPE, "change to an initialisation key refused", save=True)
+        return report(m, KEY_TYPE, "change to an initialisation key refused", save=True)
     base = m.base_year
     if new.ro:  # rollover: new base date, fresh TID memory (spec 13.6)
         m.tids.clear()
@@ -172,5 +173,5 @@ def _key_section(m, tok):
     keyrecord.seal(m)
     m.lockout.reset()
     m.log.add(m.now, eventlog.KEY_CHANGED, new.krn, new.ro)
-    m.result(ACCEPT, "key changed", save=True, krn=new.krn, kt=new.kt, ti="%02d" % new.ti,
+    report(m, ACCEPT, "key changed", save=True, krn=new.krn, kt=new.kt, ti="%02d" % new.ti,
              ken=new.ken, rollover=bool(new.ro), base_date=base)

@@ -8,7 +8,7 @@ import struct
 
 from micropython import const
 
-TOKEN = const(1)  # code: result index (meter.RESULTS), value: amount in 0.1 units
+TOKEN = const(1)  # code: result index (results.RESULTS), value: amount in 0.1 units
 RELAY = const(2)  # code: 1 closed / 0 open, value: reason index (meter.REASONS)
 TAMPER = const(3)  # code: tamper reason
 POWER_ON = const(4)

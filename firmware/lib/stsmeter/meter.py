@@ -15,12 +15,8 @@ from .lockout import Lockout
 from .supply import Supply
 from .tidstore import TidStore
 
-# result codes (acceptance.py) are indexes of RESULTS
-RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
-           "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
-SHORT_CODE = const(14)
 # modules the rules for a token load (acceptance.py and what it imports), released after it
-_TOKEN_MODULES = ("acceptance", "token", "amount", "shortcodes", "keyrecord")
+_TOKEN_MODULES = ("acceptance", "results", "token", "amount", "shortcodes", "keyrecord")
 # why the relay is open (or, when it closes, what held it open before): REASONS[index]
 REASONS = ("credit", "tamper", "overpower", "test", "power_on")
 _NO_CREDIT = const(0)
@@ -98,7 +94,7 @@ class Meter:
             from . import shortcodes
 
             shortcodes.run(self, self.entry.short_code())
-            release("shortcodes")
+            release("shortcodes", "results", "token")
 
     def _decode(self):
         """The entered token decoded with the meter's key. The cipher (its tables, the key
@@ -185,9 +181,6 @@ class Meter:
             return _TESTING
         return _NO_CREDIT
 
-    def tamper_name(self):
-        return TAMPERS[self.tamper]
-
     def _housekeeping(self):
         """Apply everything that is due at self.now, set the relay, then save if needed
         (after the relay, so that its log entry is in the record too)."""
@@ -233,30 +226,6 @@ class Meter:
         self.tamper = reason
         self.log.add(self.now, eventlog.TAMPER, reason)
         self.emit({"event": "tamper", "active": bool(reason), "reason": TAMPERS[reason]})
-
-    def relay_test(self):
-        self.test_until = self.now + self.cfg.relay_test_s
-
-    def show(self, line1, line2=""):
-        self.message = (line1, line2)
-        self.message_until = self.now + self.cfg.message_s
-
-    def result(self, which, detail="", save=False, **fields):
-        """Report a finished entry (which: a RESULTS index): log and last result, then the
-        save when the entry changed the state (so the log entry is in the same record),
-        then the event and the screen."""
-        name = RESULTS[which]
-        if which != SHORT_CODE:  # short codes are not token results
-            self.last_result = which
-            self.log.add(self.now, eventlog.TOKEN, which, self.last_amount if which == 0 else 0)
-        if save:
-            self.save()
-        event = {"event": "result", "result": name}
-        if detail:
-            event["detail"] = detail
-        event.update(fields)
-        self.emit(event)
-        screen.result_message(self, name, detail, fields)
 
     def save(self):
         """Persist the whole state now (one atomic record)."""

@@ -5,7 +5,8 @@ behaviour does not depend on it.
 """
 
 from . import clock, eventlog
-from .meter import REASONS, RESULTS, TAMPERS
+from .meter import REASONS, TAMPERS
+from .results import RESULTS
 
 
 def status(m):

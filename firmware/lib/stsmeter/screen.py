@@ -1,5 +1,5 @@
-"""What the 16x2 display shows: the entry, results in words, the idle screen (short codes
-and class 1 display tokens: shortcodes.py).
+"""What the 16x2 display shows: the entry and the idle screen (results: results.py, short
+codes and class 1 display tokens: shortcodes.py).
 
 Text only (any display driver draws it). Numbers are formatted from integers: a board's
 floats are single precision and would print 25.6 kWh as 25.59999.
@@ -8,14 +8,6 @@ floats are single precision and would print 25.6 kWh as 25.59999.
 from micropython import const
 
 WIDTH = const(16)
-RESULT_WORDS = {
-    "used": "Used", "old": "Old", "crc": "Reject", "format": "Reject",
-    "key_expired": "Key expired", "ddtk": "DDTK error", "key_type": "Key type error",
-    "function": "Function error", "range": "Range error", "overflow": "Overflow",
-    "mfr_code": "MfrCode error", "locked": "Locked",
-}
-SECOND_LINES = {"crc": "CRC error", "format": "Format error", "used": "Entered before",
-                "old": "Too old"}
 
 
 def tenths(n):
@@ -61,30 +53,3 @@ def lines(m):
     if m.message:
         return m.message
     return _idle(m)
-
-
-def result_message(m, name, detail, fields):
-    """The screen for a finished entry (short codes set their own)."""
-    if name == "short_code":
-        return
-    if name == "accept":
-        top = "Accept"
-        if "amount" in fields:
-            top = "Accept %s %s" % (tenths(m.last_amount), fields["unit"])
-            bottom = "Credit %s kWh" % kwh(m.credit.wh)
-        elif "limit_w" in fields:
-            bottom = "Limit %d W" % fields["limit_w"]
-        else:
-            bottom = detail
-    elif name == "kct_partial":
-        top = "Key change %s" % "+".join(str(s) for s in fields["sections"])
-        bottom = "Enter next token"
-    elif name == "locked":
-        top = "Locked %d s" % fields["lockout_s"]
-        bottom = "Try again later"
-    else:
-        top = RESULT_WORDS[name]
-        bottom = SECOND_LINES.get(name, "")
-        if fields.get("lockout_s"):
-            bottom = "Locked %d s" % fields["lockout_s"]
-    m.show(top[:WIDTH], bottom[:WIDTH])

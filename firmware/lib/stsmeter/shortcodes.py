@@ -6,7 +6,8 @@ values as fields. They work during a lockout and count for nothing.
 """
 
 from . import __version__, clock, eventlog, screen
-from .meter import RESULTS, SHORT_CODE
+from .meter import TAMPERS
+from .results import RESULTS, SHORT_CODE, report, show
 from .token import UNITS
 
 CREDIT = 0
@@ -85,7 +86,7 @@ def _answer(m, code):
         left = m.lockout.remaining(m.now)
         return "Lockout", "%d s" % left if left else "none", {"lockout_s": left}
     if code == TAMPER:
-        return "Tamper", m.tamper_name() or "none", {"tamper": bool(m.tamper)}
+        return "Tamper", TAMPERS[m.tamper] or "none", {"tamper": bool(m.tamper)}
     if code == VERSION:
         return "Firmware", "stsmeter " + __version__, {"version": __version__}
     if code == EMERGENCY:
@@ -125,5 +126,5 @@ def _answer(m, code):
 
 def run(m, code):
     top, bottom, fields = _answer(m, code)
-    m.show(top, bottom)
-    m.result(SHORT_CODE, "", code=code, show=[top, bottom], **fields)
+    show(m, top, bottom)
+    report(m, SHORT_CODE, "", code=code, show=[top, bottom], **fields)

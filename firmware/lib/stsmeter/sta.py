@@ -12,8 +12,8 @@ see README). How it is made cheap on a 32-bit board:
 - The key decides, per round and nibble, which box applies; that choice is turned into
   box offsets once per key (`STA.__init__`).
 
-The tables take 3 KB (a meter builds them for each token and then lets them go), and no
-table is over 1 KB, so they fit in a fragmented heap. Decryption is permute-then-
+The tables take 3 KB (a meter builds them for each token and then lets them go), in
+256-byte pieces that fit in a fragmented heap. Decryption is permute-then-
 substitute: a bare permutation (identity box), 15 steps that carry the previous round's
 substitution into the next permutation, and round 15's substitution on its own.
 """
@@ -44,18 +44,19 @@ Q = _inverse(P)
 
 
 def _tables(sub0, sub1, perm):
-    """(word 0, word 1, word 2, boxes): PERM(v << 4i) at index i * 16 + v of each word
-    table, and sub0 + sub1 + identity."""
-    words = (array("I", bytes(1024)), array("I", bytes(1024)), array("I", bytes(1024)),
-             sub0 + sub1 + bytes(range(16)))
+    """12 word tables, then the boxes (sub0 + sub1 + identity). Word w of PERM(v << 4i) is
+    at index (i % 4) * 16 + v of table 4w + i // 4: 256 bytes each, as small blocks are
+    what a fragmented heap has."""
+    words = [array("I", bytes(256)) for _ in range(12)]
     for i in range(16):
         for v in range(16):
             for b in range(4):
                 if (v >> b) & 1:
                     o = perm[4 * i + b]  # output bit, in word 0, 1 or 2
                     w = 0 if o >= 40 else 1 if o >= 20 else 2
-                    words[w][i * 16 + v] |= 1 << (o - (40, 20, 0)[w])
-    return words
+                    words[4 * w + i // 4][(i % 4) * 16 + v] |= 1 << (o - (40, 20, 0)[w])
+    words.append(sub0 + sub1 + bytes(range(16)))
+    return tuple(words)
 
 
 _DEC = _tables(D1, D2, Q)
@@ -71,29 +72,29 @@ def _key_bit(key, k):
 
 def _rounds(tables, sched, buf):
     """16 steps over buf: nibble i through the box at offset sched[r][i], then permuted."""
-    ta, tb, tc, s = tables
+    p0, p1, p2, p3, q0, q1, q2, q3, r0, r1, r2, r3, s = tables
     a = (buf[0] << 16) | (buf[1] << 8) | buf[2]
     b = (buf[3] << 12) | (buf[4] << 4) | (buf[5] >> 4)
     c = ((buf[5] & 15) << 16) | (buf[6] << 8) | buf[7]
     for r in range(16):
         o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15 = sched[r]
-        # each line: nibble i of the state, through its box, indexes the three tables
-        j = s[o0 + (c & 15)]; x = ta[j]; y = tb[j]; z = tc[j]  # noqa: E702
-        j = 16 + s[o1 + ((c >> 4) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 32 + s[o2 + ((c >> 8) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 48 + s[o3 + ((c >> 12) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 64 + s[o4 + ((c >> 16) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 80 + s[o5 + (b & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 96 + s[o6 + ((b >> 4) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 112 + s[o7 + ((b >> 8) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 128 + s[o8 + ((b >> 12) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 144 + s[o9 + ((b >> 16) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 160 + s[o10 + (a & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 176 + s[o11 + ((a >> 4) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 192 + s[o12 + ((a >> 8) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 208 + s[o13 + ((a >> 12) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 224 + s[o14 + ((a >> 16) & 15)]; x |= ta[j]; y |= tb[j]; z |= tc[j]  # noqa: E702
-        j = 240 + s[o15 + ((a >> 20) & 15)]; a = x | ta[j]; b = y | tb[j]; c = z | tc[j]  # noqa
+        # each line: nibble i of the state, through its box, indexes its three tables
+        j = s[o0 + (c & 15)]; x = p0[j]; y = q0[j]; z = r0[j]  # noqa: E702
+        j = 16 + s[o1 + ((c >> 4) & 15)]; x |= p0[j]; y |= q0[j]; z |= r0[j]  # noqa: E702
+        j = 32 + s[o2 + ((c >> 8) & 15)]; x |= p0[j]; y |= q0[j]; z |= r0[j]  # noqa: E702
+        j = 48 + s[o3 + ((c >> 12) & 15)]; x |= p0[j]; y |= q0[j]; z |= r0[j]  # noqa: E702
+        j = s[o4 + ((c >> 16) & 15)]; x |= p1[j]; y |= q1[j]; z |= r1[j]  # noqa: E702
+        j = 16 + s[o5 + (b & 15)]; x |= p1[j]; y |= q1[j]; z |= r1[j]  # noqa: E702
+        j = 32 + s[o6 + ((b >> 4) & 15)]; x |= p1[j]; y |= q1[j]; z |= r1[j]  # noqa: E702
+        j = 48 + s[o7 + ((b >> 8) & 15)]; x |= p1[j]; y |= q1[j]; z |= r1[j]  # noqa: E702
+        j = s[o8 + ((b >> 12) & 15)]; x |= p2[j]; y |= q2[j]; z |= r2[j]  # noqa: E702
+        j = 16 + s[o9 + ((b >> 16) & 15)]; x |= p2[j]; y |= q2[j]; z |= r2[j]  # noqa: E702
+        j = 32 + s[o10 + (a & 15)]; x |= p2[j]; y |= q2[j]; z |= r2[j]  # noqa: E702
+        j = 48 + s[o11 + ((a >> 4) & 15)]; x |= p2[j]; y |= q2[j]; z |= r2[j]  # noqa: E702
+        j = s[o12 + ((a >> 8) & 15)]; x |= p3[j]; y |= q3[j]; z |= r3[j]  # noqa: E702
+        j = 16 + s[o13 + ((a >> 12) & 15)]; x |= p3[j]; y |= q3[j]; z |= r3[j]  # noqa: E702
+        j = 32 + s[o14 + ((a >> 16) & 15)]; x |= p3[j]; y |= q3[j]; z |= r3[j]  # noqa: E702
+        j = 48 + s[o15 + ((a >> 20) & 15)]; a = x | p3[j]; b = y | q3[j]; c = z | r3[j]  # noqa
     buf[0] = a >> 16
     buf[1] = (a >> 8) & 0xFF
     buf[2] = a & 0xFF
@@ -127,7 +128,7 @@ class STA:
         """Decrypt the 8-byte block in buf in place."""
         _rounds(_DEC, self._dec, buf)
         last = self._last
-        box = _DEC[3]
+        box = _DEC[12]
         for j in range(8):
             v = buf[j]
             buf[j] = (box[last[2 * j] + (v >> 4)] << 4) | box[last[2 * j + 1] + (v & 15)]

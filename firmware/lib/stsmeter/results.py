@@ -1,0 +1,72 @@
+"""A finished entry reported: its result code, the event, the log entry, the save and the
+screen. Loaded with the code for a token or a short code, and released after it.
+"""
+
+from micropython import const
+
+from . import eventlog, screen
+
+# result codes (acceptance.py) are indexes of RESULTS
+RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
+           "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
+SHORT_CODE = const(14)
+_WIDTH = const(16)  # screen.WIDTH
+RESULT_WORDS = {
+    "used": "Used", "old": "Old", "crc": "Reject", "format": "Reject",
+    "key_expired": "Key expired", "ddtk": "DDTK error", "key_type": "Key type error",
+    "function": "Function error", "range": "Range error", "overflow": "Overflow",
+    "mfr_code": "MfrCode error", "locked": "Locked",
+}
+SECOND_LINES = {"crc": "CRC error", "format": "Format error", "used": "Entered before",
+                "old": "Too old"}
+
+
+def show(m, line1, line2=""):
+    """Show a message until `message_s` has passed."""
+    m.message = (line1, line2)
+    m.message_until = m.now + m.cfg.message_s
+
+
+def report(m, which, detail="", save=False, **fields):
+    """Report a finished entry (which: a RESULTS index): log and last result, then the
+    save when the entry changed the state (so the log entry is in the same record),
+    then the event and the screen."""
+    name = RESULTS[which]
+    if which != SHORT_CODE:  # short codes are not token results
+        m.last_result = which
+        m.log.add(m.now, eventlog.TOKEN, which, m.last_amount if which == 0 else 0)
+    if save:
+        m.save()
+    event = {"event": "result", "result": name}
+    if detail:
+        event["detail"] = detail
+    event.update(fields)
+    m.emit(event)
+    _message(m, name, detail, fields)
+
+
+def _message(m, name, detail, fields):
+    """The screen for a finished entry (short codes set their own)."""
+    if name == "short_code":
+        return
+    if name == "accept":
+        top = "Accept"
+        if "amount" in fields:
+            top = "Accept %s %s" % (screen.tenths(m.last_amount), fields["unit"])
+            bottom = "Credit %s kWh" % screen.kwh(m.credit.wh)
+        elif "limit_w" in fields:
+            bottom = "Limit %d W" % fields["limit_w"]
+        else:
+            bottom = detail
+    elif name == "kct_partial":
+        top = "Key change %s" % "+".join(str(s) for s in fields["sections"])
+        bottom = "Enter next token"
+    elif name == "locked":
+        top = "Locked %d s" % fields["lockout_s"]
+        bottom = "Try again later"
+    else:
+        top = RESULT_WORDS[name]
+        bottom = SECOND_LINES.get(name, "")
+        if fields.get("lockout_s"):
+            bottom = "Locked %d s" % fields["lockout_s"]
+    show(m, top[:_WIDTH], bottom[:_WIDTH])
