@@ -56,7 +56,7 @@ def test_the_check_catches_a_store_that_is_not_atomic(monkeypatch):
         self.seq += 1
         head = struct.pack("<2sBIH", b"SM", 1, self.seq, len(payload))
         body = head + bytes(payload)
-        slot = self._path(("state.a", "state.b")[(self.seq - 1) % 2])
+        slot = self.path(("state.a", "state.b")[(self.seq - 1) % 2])
         self.files.write(slot, body + self.cmac.mac(body))
         self.files.commits.append(body + self.cmac.mac(body))
         return len(body) + 16

@@ -17,30 +17,30 @@ from .token import (ALL_REGISTERS, CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KE
                     KEY_4, MANAGEMENT, MPL, MPPUL, TARIFF_RATE, TEST, UNITS, WATER_FACTOR)
 
 # result codes: indexes of results.RESULTS
-ACCEPT = const(0)
-KCT_PARTIAL = const(1)
-USED = const(2)
-OLD = const(3)
-CRC = const(4)
-FORMAT = const(5)
-KEY_EXPIRED = const(6)
-DDTK = const(7)
-KEY_TYPE = const(8)
-FUNCTION = const(9)
-RANGE = const(10)
-OVERFLOW = const(11)
-MFR_CODE = const(12)
-LOCKED = const(13)
+_ACCEPT = const(0)
+_KCT_PARTIAL = const(1)
+_USED = const(2)
+_OLD = const(3)
+_CRC = const(4)
+_FORMAT = const(5)
+_KEY_EXPIRED = const(6)
+_DDTK = const(7)
+_KEY_TYPE = const(8)
+_FUNCTION = const(9)
+_RANGE = const(10)
+_OVERFLOW = const(11)
+_MFR_CODE = const(12)
+_LOCKED = const(13)
 
-DITK = const(0)
-DDTK_KT = const(1)
+_DITK = const(0)
+_DDTK_KT = const(1)
 _KEY_SECTIONS = (KEY_1, KEY_2, KEY_3, KEY_4)
 # class 1 Control bits we act on [U]: there is no public list of their meanings
 TESTS = ("relay", "display", "registers", "key_data", "version")
 
 
 def _counted_reject(m, code, detail):
-    """A rejected meter-specific entry (format/CRC): counts towards the lockout, saved.
+    """A rejected meter-specific entry (format/_CRC): counts towards the lockout, saved.
     During a lockout a format error is shown but not counted (no token was tried)."""
     if m.lockout.remaining(m.now):
         return report(m, code, detail, lockout_s=m.lockout.remaining(m.now))
@@ -49,24 +49,24 @@ def _counted_reject(m, code, detail):
 
 
 def wrong_length(m, n):
-    _counted_reject(m, FORMAT, "%d digits, a token has 20" % n)
+    _counted_reject(m, _FORMAT, "%d digits, a token has 20" % n)
 
 
 def _locked(m):
-    report(m, LOCKED, "keypad locked", lockout_s=m.lockout.remaining(m.now))
+    report(m, _LOCKED, "keypad locked", lockout_s=m.lockout.remaining(m.now))
 
 
 def _class1(m, tok):
     """Test/display tokens: not meter-specific, so no TID, no lockout, no counting."""
     if tok.error == "crc":
-        return report(m, CRC, tok.detail)
+        return report(m, _CRC, tok.detail)
     if tok.error:
-        return report(m, FUNCTION, tok.detail)
+        return report(m, _FUNCTION, tok.detail)
     if tok.mfr_code != m.cfg.mfr_code:
-        return report(m, MFR_CODE, "manufacturer code is not this meter's")
+        return report(m, _MFR_CODE, "manufacturer code is not this meter's")
     ran = [name for bit, name in enumerate(TESTS) if tok.control_bit(bit)]
     m.last_amount = 0
-    report(m, ACCEPT, "test/display", tests=ran)
+    report(m, _ACCEPT, "test/display", tests=ran)
     if "relay" in ran:
         m.test_until = m.now + m.cfg.relay_test_s
     from .shortcodes import test_lines
@@ -79,32 +79,32 @@ def _class1(m, tok):
 def token(m, tok):
     """Apply the rules to a decoded token (meter.py decodes it first, see Meter._decode)."""
     if tok.error == "format":
-        return _counted_reject(m, FORMAT, tok.detail)
+        return _counted_reject(m, _FORMAT, tok.detail)
     if tok.cls == TEST:
         return _class1(m, tok)
     if m.lockout.remaining(m.now):
         return _locked(m)
     if tok.error == "crc":
-        return _counted_reject(m, CRC, tok.detail)
+        return _counted_reject(m, _CRC, tok.detail)
     if tok.error:
-        return report(m, FUNCTION, tok.detail)
+        return report(m, _FUNCTION, tok.detail)
     if tok.cls == MANAGEMENT and tok.sub in _KEY_SECTIONS:
         return _key_section(m, tok)
-    if tok.cls == CREDIT and m.kt == DDTK_KT:
-        return report(m, DDTK, "default key: no credit tokens")
+    if tok.cls == CREDIT and m.kt == _DDTK_KT:
+        return report(m, _DDTK, "default key: no credit tokens")
     t = tok.tid
     if m.ken != 255 and (t >> 16) > m.ken:
-        return report(m, KEY_EXPIRED, "token beyond the key expiry number")
+        return report(m, _KEY_EXPIRED, "token beyond the key expiry number")
     if m.tids.used(t):
-        return report(m, USED, "token already used")
+        return report(m, _USED, "token already used")
     if m.tids.old(t):
-        return report(m, OLD, "token older than the TID memory")
+        return report(m, _OLD, "token older than the TID memory")
     code, detail, fields = _apply(m, tok)
-    if code != ACCEPT:
+    if code != _ACCEPT:
         return report(m, code, detail, **fields)
     m.tids.insert(t)
     m.lockout.reset()
-    report(m, ACCEPT, detail, save=True, **fields)  # action, TID, reset, log: one record
+    report(m, _ACCEPT, detail, save=True, **fields)  # action, TID, reset, log: one record
 
 
 def _apply(m, tok):
@@ -112,20 +112,20 @@ def _apply(m, tok):
     sub = tok.sub
     if tok.cls == CREDIT:
         if sub > 2:  # time and currency credit: this meter has no such register
-            return FUNCTION, "credit type not supported", {}
+            return _FUNCTION, "credit type not supported", {}
         units = tok.amount
         if not m.credit.add((ELECTRICITY, WATER, GAS)[sub], units):
-            return OVERFLOW, "register would overflow", {}
+            return _OVERFLOW, "register would overflow", {}
         m.last_amount, m.last_unit = units, sub
-        return ACCEPT, "", {"amount": units / 10, "unit": UNITS[sub]}
+        return _ACCEPT, "", {"amount": units / 10, "unit": UNITS[sub]}
     m.last_amount = 0
     sup = m.supply
     if sub == MPL:
         sup.mpl_w = tok.amount
-        return ACCEPT, "max power limit", {"limit_w": sup.mpl_w}
+        return _ACCEPT, "max power limit", {"limit_w": sup.mpl_w}
     if sub == MPPUL:
         sup.mppul_w = tok.amount
-        return ACCEPT, "phase unbalance limit", {"limit_w": sup.mppul_w}
+        return _ACCEPT, "phase unbalance limit", {"limit_w": sup.mppul_w}
     if sub == CLEAR_CREDIT:
         reg = tok.field
         if reg == ALL_REGISTERS:
@@ -134,34 +134,34 @@ def _apply(m, tok):
         elif reg <= GAS:
             m.credit.clear(reg)
         elif reg <= 7:
-            return FUNCTION, "register not on this meter", {}
+            return _FUNCTION, "register not on this meter", {}
         else:
-            return RANGE, "unknown register code", {}
-        return ACCEPT, "credit cleared", {"register": reg}
+            return _RANGE, "unknown register code", {}
+        return _ACCEPT, "credit cleared", {"register": reg}
     if sub == CLEAR_TAMPER:
         if m.tamper:
             m.set_tamper(0)
-        return ACCEPT, "tamper cleared", {}
+        return _ACCEPT, "tamper cleared", {}
     if sub == TARIFF_RATE:
         sup.tariff_rate = tok.field
-        return ACCEPT, "tariff rate", {"rate": sup.tariff_rate}
+        return _ACCEPT, "tariff rate", {"rate": sup.tariff_rate}
     if sub == WATER_FACTOR:
         sup.water_factor = tok.field
-        return ACCEPT, "water meter factor", {"factor": sup.water_factor}
-    return FUNCTION, "not supported", {}
+        return _ACCEPT, "water meter factor", {"factor": sup.water_factor}
+    return _FUNCTION, "not supported", {}
 
 
 def _key_section(m, tok):
     got = m.kct.add(tok, m.now)
     if got == PARTIAL:
         m.lockout.reset()
-        return report(m, KCT_PARTIAL, "key change: waiting for more", save=True,
+        return report(m, _KCT_PARTIAL, "key change: waiting for more", save=True,
                         sections=m.kct.received())
     if got != COMPLETE:
-        return report(m, FUNCTION, "key change set not supported")
+        return report(m, _FUNCTION, "key change set not supported")
     new = m.kct.new_key()
-    if new.kt == DITK and m.kt != DITK:
-        return report(m, KEY_TYPE, "change to an initialisation key refused", save=True)
+    if new.kt == _DITK and m.kt != _DITK:
+        return report(m, _KEY_TYPE, "change to an initialisation key refused", save=True)
     base = m.base_year
     if new.ro:  # rollover: new base date, fresh TID memory (spec 13.6)
         m.tids.clear()
@@ -173,5 +173,5 @@ def _key_section(m, tok):
     keyrecord.seal(m)
     m.lockout.reset()
     m.log.add(m.now, eventlog.KEY_CHANGED, new.krn, new.ro)
-    report(m, ACCEPT, "key changed", save=True, krn=new.krn, kt=new.kt, ti="%02d" % new.ti,
+    report(m, _ACCEPT, "key changed", save=True, krn=new.krn, kt=new.kt, ti="%02d" % new.ti,
              ken=new.ken, rollover=bool(new.ro), base_date=base)

@@ -18,4 +18,4 @@ class Config:
         from . import meterjson, release
 
         meterjson.check(self, doc)
-        release("meterjson")  # used once per start
+        release("meterjson", "clock", "tid")  # used once per start

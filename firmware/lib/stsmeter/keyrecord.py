@@ -4,7 +4,10 @@ device key, seal.py) at the head of the state record. Used at start and on a key
 
 import struct
 
+import cryptolib
+
 from .keychange import KeyChange
+from .seal import CBC
 
 _FMT = "<BBBBBB3sB16s6x"  # ea, kt, krn, ti, ken, base index, sgc, key length, key
 _EAS = ("07", "11")
@@ -24,14 +27,20 @@ def seal(m):
     plain = struct.pack(_FMT, _EAS.index(m.ea), m.kt, m.krn, m.ti, m.ken,
                         _BASE_YEARS.index(m.base_year), m.sgc.to_bytes(3, "big"),
                         len(m.key), bytes(m.key) + bytes(16 - len(m.key)))
-    m.sealed = m.sealer.seal(plain, m.random_bytes(16))
+    iv = bytes(m.random_bytes(16))
+    ct = bytearray(len(plain))
+    cryptolib.aes(m.sealer.seal_key, CBC, iv).encrypt(plain, ct)
+    body = iv + bytes(ct)
+    m.sealed = body + m.sealer.cmac.mac(body)  # IV + AES-CBC(plain) + CMAC
 
 
 def unseal(m, blob):
     """Install the key record in a sealed blob; False if it is not genuine."""
-    plain = m.sealer.unseal(blob)
-    if plain is None:
-        return False
+    body, tag = blob[:-16], blob[-16:]
+    if len(blob) < 48 or m.sealer.cmac.mac(body) != bytes(tag):
+        return False  # not this device's genuine seal
+    plain = bytearray(len(body) - 16)
+    cryptolib.aes(m.sealer.seal_key, CBC, body[:16]).decrypt(body[16:], plain)
     ea, kt, krn, ti, ken, base, sgc, n, key = struct.unpack(_FMT, plain)
     install(m, _EAS[ea], key[:n], kt, krn, ti, ken, int.from_bytes(sgc, "big"),
             _BASE_YEARS[base])

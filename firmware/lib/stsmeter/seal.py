@@ -1,4 +1,5 @@
-"""AES-CMAC (RFC 4493) and key sealing with `cryptolib`, under keys bound to the device.
+"""AES-CMAC (RFC 4493) with `cryptolib`, and the keys bound to the device (sealing the
+decoder key with AES-CBC under one of them: keyrecord.py).
 
 The device-bound keys are derived from the board's unique ID (`machine.unique_id()` on a
 board; a stand-in file on the PC): SHA-256 of a label and the ID, first 16 bytes. That
@@ -11,7 +12,7 @@ import hashlib
 import cryptolib
 
 _ECB = 1
-_CBC = 2
+CBC = 2  # (keyrecord.py)
 
 
 def derive(device_id, label):
@@ -66,24 +67,9 @@ class CMAC:
 
 
 class Sealer:
-    """Seals small secrets (the decoder key record) and MACs state records for one device."""
+    """A device's two keys: `cmac` MACs state records, `seal_key` seals small secrets (the
+    decoder key record, keyrecord.py)."""
 
     def __init__(self, device_id):
-        self._enc_key = derive(device_id, b"stsmeter key seal v1")
+        self.seal_key = derive(device_id, b"stsmeter key seal v1")
         self.cmac = CMAC(derive(device_id, b"stsmeter state mac v1"))
-
-    def seal(self, plain, iv):
-        """iv (16 random bytes) + AES-CBC(plain, a multiple of 16 bytes) + CMAC: bytes."""
-        ct = bytearray(len(plain))
-        cryptolib.aes(self._enc_key, _CBC, iv).encrypt(plain, ct)
-        body = bytes(iv) + bytes(ct)
-        return body + self.cmac.mac(body)
-
-    def unseal(self, blob):
-        """The plain bytes, or None when the blob is not this device's genuine seal."""
-        body, tag = blob[:-16], blob[-16:]
-        if len(blob) < 48 or self.cmac.mac(body) != bytes(tag):
-            return None
-        plain = bytearray(len(body) - 16)
-        cryptolib.aes(self._enc_key, _CBC, body[:16]).decrypt(body[16:], plain)
-        return bytes(plain)

@@ -11,7 +11,54 @@ With no genuine slot left it starts from nothing trusted: no credit, the same TI
 import struct
 
 from . import clock, keyrecord
+from .store import HEAD, HEAD_SIZE, MAC_SIZE, MAGIC, MARKER, SLOTS, VERSION
 from .record import MISC_FMT, SEALED, parts, save
+
+
+class _Found:
+    """What load() found: the newest genuine payload, and whether anything was forged."""
+
+    def __init__(self):
+        self.payload = None
+        self.seq = 0
+        self.tamper = False
+        self.forged = []  # payloads of slots that failed authentication (untrusted)
+
+
+def load(store):
+    """The newest genuine slot of a Store, and what was forged (see store.py)."""
+    found = _Found()
+    present = 0
+    for name in SLOTS:
+        raw = store.files.read(store.path(name))
+        if raw is None:
+            continue
+        present += 1
+        seq, payload, genuine = _parse(store, raw)
+        if not genuine:
+            found.tamper = True
+            if payload is not None:
+                found.forged.append(payload)
+        elif seq > found.seq:
+            found.seq, found.payload = seq, payload
+    if present == 1 and found.seq >= 2:
+        found.tamper = True  # the other slot has been deleted
+    if not present and store.files.read(store.path(MARKER)) is not None:
+        found.tamper = True  # both slots deleted
+    store.seq = found.seq
+    return found
+
+
+def _parse(store, raw):
+    """(seq, payload or None, genuine)."""
+    if len(raw) < HEAD_SIZE + MAC_SIZE:
+        return 0, None, False
+    magic, version, seq, length = struct.unpack_from(HEAD, raw, 0)
+    end = HEAD_SIZE + length
+    if magic != MAGIC or version != VERSION or len(raw) != end + MAC_SIZE:
+        return 0, None, False
+    payload = raw[HEAD_SIZE:end]
+    return seq, payload, store.cmac.mac(raw[:end]) == raw[end:]
 
 
 def _unpack(m, payload):
@@ -54,7 +101,7 @@ def _provision(m, cfg, tid_floor_at):
 
 def boot(m):
     """Load the state, or provision a new meter, or recover from a forged state."""
-    found = m.store.load()
+    found = load(m.store)
     if found.payload is not None and _unpack(m, found.payload):
         pass
     elif found.payload is None and not found.tamper:

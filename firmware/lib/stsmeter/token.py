@@ -8,8 +8,6 @@ vending.py (building tokens) read and write the same layouts; a board never load
 
 from micropython import const
 
-from . import amount
-
 # Token classes (spec 3)
 CREDIT = const(0)
 TEST = const(1)
@@ -73,6 +71,8 @@ class Token:
 
         Class 2 MPL / MPPUL: the limit in W. Same exponent/mantissa code (spec 6).
         """
+        from . import amount  # not needed to decode: loaded when the amount is read
+
         if self.currency:
             return amount.decode_currency(self.field, self.rnd)
         return amount.decode(self.field)
