@@ -62,25 +62,48 @@ def mpy_size(board):
             "files": len(files), "bytes": total}
 
 
-def meter_tokens(tmp):
-    """A meter.json and ten credit tokens for it, as bench_meter.py reads them."""
+KEYS = {"07": ("0ABC12DEF3456789", "1122334455667788"),
+        "11": ("F94B6ED353C3BFDB113E2D3A7EA3C41D", "00112233445566778899AABBCCDDEEFF")}
+
+
+def meter_tokens(tmp, ea="07"):
+    """A meter.json, ten credit tokens for it (`tokens`: flash wear), and `entries`: the
+    keys of every kind of entry (credit, max power limit, a class 1 test token, short
+    codes, a mistyped token, a wrong length, a key change set, a token under the new key),
+    as bench_meter.py and bench_flash.py read them."""
     sys.path.insert(0, os.path.join(HERE, "shim"))
     import mpshim
 
     mpshim.install()
     import sts_requests
 
-    key = "0ABC12DEF3456789"
-    meter = {"decoder_key": key, "ea": "07", "base_date": 2014, "key_type": 2, "krn": 1,
+    key, new_key = KEYS[ea]
+    alg = "sta" if ea == "07" else "misty1"
+    meter = {"decoder_key": key, "ea": ea, "base_date": 2014, "key_type": 2, "krn": 1,
              "ti": "01", "sgc": "123456", "ken": 255, "pan": "600727000000000009",
              "mfr_code": "07", "provisioned_at": "2024-06-01T00:00:00Z"}
-    tokens = [sts_requests.answer({"op": "generate", "type": "electricity_credit",
-                                   "amount": "1", "key": key, "alg": "sta", "rnd": 1,
-                                   "issued": "2024-06-01T%02d:00" % (i + 1)})["token"]
-              for i in range(10)]
-    path = os.path.join(tmp, "tokens.json")
+
+    def gen(**req):
+        req.update(op="generate", alg=alg, rnd=1)
+        return sts_requests.answer(req)
+
+    def credit(hour, k=key):
+        return gen(type="electricity_credit", amount="1", key=k,
+                   issued="2024-06-01T%02d:00" % hour)["token"]
+
+    tokens = [credit(i + 1) for i in range(10)]
+    kct = gen(type="key_change", key=key, new_key=new_key, krn=2, kt=2, ti=1, sgc=123456)
+    bad = tokens[0][:19] + str((int(tokens[0][19]) + 1) % 10)
+    entries = ([t + "#" for t in tokens[:6]]
+               + [gen(type="max_power_limit", limit_w=5000, key=key,
+                      issued="2024-06-01T12:00")["token"] + "#",
+                  gen(type="test_display_1", control=0b11110, mfr_code=7)["token"] + "#",
+                  "0#", "2#", "4#", "10#", "99#", bad + "#", "12345#"]
+               + [t + "#" for t in kct["tokens"]]
+               + [credit(13, new_key) + "#"])
+    path = os.path.join(tmp, "tokens-%s.json" % ea)
     with open(path, "w") as f:
-        json.dump({"meter": meter, "tokens": tokens}, f)
+        json.dump({"meter": meter, "tokens": tokens, "entries": entries}, f)
     return path
 
 

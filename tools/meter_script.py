@@ -21,6 +21,7 @@ if sys.implementation.name == "cpython":  # run the firmware through the shim
     mpshim.install()
 
 import jsonline  # noqa: E402
+import stsmeter  # noqa: E402
 from stsmeter import report  # noqa: E402
 from stsmeter.config import Config  # noqa: E402
 from stsmeter.meter import Meter  # noqa: E402
@@ -121,6 +122,7 @@ def main():
     if len(sys.argv) != 3:
         sys.stderr.write("usage: meter_script.py METER.json STATE_DIR\n")
         sys.exit(2)
+    stsmeter.collect_often()  # as the firmware does (app.run)
     try:
         bench = Bench(sys.argv[1], sys.argv[2])
     except (OSError, ValueError) as e:

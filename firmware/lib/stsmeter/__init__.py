@@ -1,8 +1,17 @@
 """stsmeter: a development and bench STS (IEC 62055-41) prepayment meter in MicroPython."""
 
+import gc
 import sys
 
 __version__ = "0.3.0"
+
+
+def make_room():
+    """Collect garbage before loading the code for a job: what the job loads then lands in
+    the heap's free stretches rather than among the garbage of the last minutes, which
+    leaves holes a 64 KB heap cannot spare. (CPython frees by reference count: nothing.)"""
+    if sys.implementation.name == "micropython":
+        gc.collect()
 
 
 def release(*names):
@@ -14,3 +23,12 @@ def release(*names):
     for name in names:
         mods.pop("stsmeter." + name, None)
         here.pop(name, None)
+
+
+def collect_often(every=3072):
+    """Collect garbage after every `every` bytes allocated (MicroPython's gc.threshold)
+    instead of when the heap is full: the short-lived objects of a token are then taken
+    back before long-lived ones are placed among them, and the heap fragments less. The
+    meter's staged code loading needs that to run in a 64 KB heap. (CPython: nothing.)"""
+    if hasattr(gc, "threshold"):
+        gc.threshold(every)

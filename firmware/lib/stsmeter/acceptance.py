@@ -11,8 +11,8 @@ from micropython import const
 
 from . import eventlog
 from .credit import ELECTRICITY, GAS, WATER
-from .keychange import COMPLETE, PARTIAL
-from .results import report, show
+from .kctset import COMPLETE, PARTIAL, add, new_key
+from .results import report, show, test_lines
 from .token import (ALL_REGISTERS, CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3,
                     KEY_4, MANAGEMENT, MPL, MPPUL, TARIFF_RATE, TEST, UNITS, WATER_FACTOR)
 
@@ -69,8 +69,6 @@ def _class1(m, tok):
     report(m, _ACCEPT, "test/display", tests=ran)
     if "relay" in ran:
         m.test_until = m.now + m.cfg.relay_test_s
-    from .shortcodes import test_lines
-
     lines = test_lines(m, ran)
     if lines:
         show(m, *lines)
@@ -152,14 +150,14 @@ def _apply(m, tok):
 
 
 def _key_section(m, tok):
-    got = m.kct.add(tok, m.now)
+    got = add(m.kct, tok, m.now)
     if got == PARTIAL:
         m.lockout.reset()
         return report(m, _KCT_PARTIAL, "key change: waiting for more", save=True,
                         sections=m.kct.received())
     if got != COMPLETE:
         return report(m, _FUNCTION, "key change set not supported")
-    new = m.kct.new_key()
+    new = new_key(m.kct)
     if new.kt == _DITK and m.kt != _DITK:
         return report(m, _KEY_TYPE, "change to an initialisation key refused", save=True)
     base = m.base_year

@@ -18,6 +18,7 @@ import time
 
 from micropython import const
 
+from . import collect_often
 from .config import Config
 from .meter import Meter
 from .seal import Sealer
@@ -153,6 +154,7 @@ def run(board, devices=None):
 
     A meter that cannot start (no meter.json, or no key to provision or to unseal) says
     why on its display and console and returns: restarting would not help."""
+    collect_often()
     if devices is None:
         devices = board.devices() if hasattr(board, "devices") else _hardware(board)
     try:

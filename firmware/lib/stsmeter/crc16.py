@@ -2,7 +2,8 @@
 
 Input is 7 bytes: the class, then block bytes 0..5; CRC_C (currency tokens, class 0
 subclasses 4..7) appends one byte 0x01. The register is byte-swapped into the field, so
-block byte 6 holds the register's low byte and byte 7 its high byte.
+block byte 6 holds the register's low byte and byte 7 its high byte. (Writing it, for
+vending: vending.seal_crc.)
 """
 
 from array import array
@@ -36,10 +37,3 @@ def check(cls, block, currency=False):
     """True when block bytes 6..7 hold the right CRC for this class."""
     crc = register(cls, block, currency)
     return block[6] == crc & 0xFF and block[7] == crc >> 8
-
-
-def seal(cls, block, currency=False):
-    """Write the CRC into block bytes 6..7 (vending side)."""
-    crc = register(cls, block, currency)
-    block[6] = crc & 0xFF
-    block[7] = crc >> 8

@@ -1,4 +1,5 @@
-"""20 decimal digits <-> 66-bit token number, and the class bits (spec sections 2 and 3).
+"""20 decimal digits -> 66-bit token number, and the class bits (spec sections 2 and 3;
+the other way, for vending: vending.to_digits).
 
 The 66-bit number T never exists as one Python int: on a 32-bit board anything from 2**30
 up is a heap object. It is built in five 16-bit limbs, four digits at a time, and the
@@ -51,22 +52,3 @@ def to_block(digits, block):
     block[6] = t0 >> 8
     block[7] = t0 & 0xFF
     return cls
-
-
-def from_block(block, cls):
-    """The 20-digit token (str) for a 64-bit block (bytes-like, 8 bytes) and class 0..3."""
-    t1 = (block[4] << 8) | block[5]
-    t4 = (t1 >> 11) & 3
-    t1 = (t1 & 0xE7FF) | (cls << 11)
-    limbs = [t4, (block[0] << 8) | block[1], (block[2] << 8) | block[3], t1,
-             (block[6] << 8) | block[7]]
-    groups = []
-    for _ in range(5):  # five base-10000 groups, least significant first
-        rem = 0
-        for i in range(5):
-            x = (rem << 16) | limbs[i]
-            limbs[i] = x // 10000
-            rem = x % 10000
-        groups.append("%04d" % rem)
-    groups.reverse()
-    return "".join(groups)

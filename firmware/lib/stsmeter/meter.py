@@ -9,14 +9,14 @@ provisioning.
 
 from micropython import const
 
-from . import entry, eventlog, record, release, screen
+from . import entry, eventlog, make_room, record, release, screen
 from .credit import FOREVER, Credit
 from .lockout import Lockout
 from .supply import Supply
 from .tidstore import TidStore
 
 # modules the rules for a token load (acceptance.py and what it imports), released after it
-_TOKEN_MODULES = ("acceptance", "results", "token", "amount", "shortcodes", "keyrecord")
+_TOKEN_MODULES = ("acceptance", "results", "token", "amount", "keyrecord", "kctset")
 # why the relay is open (or, when it closes, what held it open before): REASONS[index]
 REASONS = ("credit", "tamper", "overpower", "test", "power_on")
 _NO_CREDIT = const(0)
@@ -81,8 +81,10 @@ class Meter:
     def _finish(self, what):
         """An entry ended: the code it needs is loaded for it and released after it (a board
         that loads .mpy files holds their bytecode in RAM; see stsmeter.release)."""
+        make_room()
         if what == entry.TOKEN or what == entry.WRONG_LENGTH:
             tok = self._decode() if what == entry.TOKEN else None
+            make_room()
             from . import acceptance
 
             if tok:
@@ -94,7 +96,7 @@ class Meter:
             from . import shortcodes
 
             shortcodes.run(self, self.entry.short_code())
-            release("shortcodes", "results", "token")
+            release("shortcodes", "results", "token", "clock", "tid")
 
     def _decode(self):
         """The entered token decoded with the meter's key. The cipher (its tables, the key

@@ -1,10 +1,11 @@
 """A finished entry reported: its result code, the event, the log entry, the save and the
-screen. Loaded with the code for a token or a short code, and released after it.
+screen (class 1 test/display screens too). Loaded with the code for a token or a short
+code, and released after it.
 """
 
 from micropython import const
 
-from . import eventlog, screen
+from . import __version__, eventlog, screen
 
 # result codes (acceptance.py) are indexes of RESULTS
 RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
@@ -70,3 +71,23 @@ def _message(m, name, detail, fields):
         if fields.get("lockout_s"):
             bottom = "Locked %d s" % fields["lockout_s"]
     show(m, top[:_WIDTH], bottom[:_WIDTH])
+
+
+def key_data(m):
+    return "KRN%d KT%d TI%02d" % (m.krn, m.kt, m.ti), "S%06d EA%s B%02d" % (
+        m.sgc, m.ea, m.base_year % 100)
+
+
+def test_lines(m, ran):
+    """Class 1 test/display screens, in order of preference."""
+    if "display" in ran:
+        return "#" * _WIDTH, "#" * _WIDTH
+    if "registers" in ran:
+        c = m.credit
+        return "E %s kWh" % screen.kwh(c.wh), "W %s G %s m3" % (screen.tenths(c.water),
+                                                         screen.tenths(c.gas))
+    if "key_data" in ran:
+        return key_data(m)
+    if "version" in ran:
+        return "stsmeter", __version__
+    return None

@@ -1,13 +1,12 @@
-"""Short codes: 1-3 digits then '#' show what the meter knows (table in README); also the
-screens of class 1 test/display tokens.
+"""Short codes: 1-3 digits then '#' show what the meter knows (table in README).
 
 Each answer goes to the display (two lines) and into a `short_code` result event with the
 values as fields. They work during a lockout and count for nothing.
 """
 
-from . import __version__, clock, eventlog, screen
+from . import __version__, eventlog, screen
 from .meter import TAMPERS
-from .results import RESULTS, SHORT_CODE, report, show
+from .results import RESULTS, SHORT_CODE, key_data, report, show
 from .token import UNITS
 
 CREDIT = 0
@@ -30,26 +29,6 @@ TAKE_EMERGENCY = 99
 def _drn(pan):
     """The meter number printed on the meter: the PAN without IIN and check digit."""
     return pan[6:17] if pan.startswith("600727") else pan[4:17]
-
-
-def key_data(m):
-    return "KRN%d KT%d TI%02d" % (m.krn, m.kt, m.ti), "S%06d EA%s B%02d" % (
-        m.sgc, m.ea, m.base_year % 100)
-
-
-def test_lines(m, ran):
-    """Class 1 test/display screens, in order of preference."""
-    if "display" in ran:
-        return "#" * screen.WIDTH, "#" * screen.WIDTH
-    if "registers" in ran:
-        c = m.credit
-        return "E %s kWh" % screen.kwh(c.wh), "W %s G %s m3" % (screen.tenths(c.water),
-                                                         screen.tenths(c.gas))
-    if "key_data" in ran:
-        return key_data(m)
-    if "version" in ran:
-        return "stsmeter", __version__
-    return None
 
 
 def _answer(m, code):
@@ -110,6 +89,8 @@ def _answer(m, code):
         events = m.log.entries()
         if not events:
             return "Events 0", "", {"events": 0}
+        from . import clock
+
         t, kind = events[-1][0], eventlog.KINDS[events[-1][1]]
         return "Events %d" % len(events), clock.iso(m.cfg, t)[5:16].replace("T", " "), {
             "events": len(events), "last": kind}

@@ -47,7 +47,8 @@ def _tables(sub0, sub1, perm):
     """12 word tables, then the boxes (sub0 + sub1 + identity). Word w of PERM(v << 4i) is
     at index (i % 4) * 16 + v of table 4w + i // 4: 256 bytes each, as small blocks are
     what a fragmented heap has."""
-    words = [array("I", bytes(256)) for _ in range(12)]
+    zero = bytes(256)
+    words = [array("I", zero) for _ in range(12)]
     for i in range(16):
         for v in range(16):
             for b in range(4):

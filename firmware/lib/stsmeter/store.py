@@ -66,9 +66,11 @@ class Store:
     def save(self, payload):
         """Write the next record; returns the number of bytes written."""
         self.seq += 1
-        head = struct.pack(HEAD, MAGIC, VERSION, self.seq, len(payload))
-        body = head + bytes(payload)
-        record = body + self.cmac.mac(body)
+        end = HEAD_SIZE + len(payload)
+        record = bytearray(end + MAC_SIZE)  # one buffer: a save allocates little
+        struct.pack_into(HEAD, record, 0, MAGIC, VERSION, self.seq, len(payload))
+        record[HEAD_SIZE:end] = payload
+        record[end:] = self.cmac.mac(memoryview(record)[:end])
         slot = self.path(SLOTS[(self.seq - 1) % 2])
         self.files.write(slot + ".tmp", record)
         self.files.rename(slot + ".tmp", slot)  # the commit point

@@ -3,7 +3,7 @@
 Each builder returns a Token; `encode` seals, encrypts and prints it.
 """
 
-from . import crc16, digits
+from . import crc16
 from .token import MANAGEMENT, TEST, Token
 
 # ClearCredit register codes (spec 10.2 [U]; 0xFFFF = all)
@@ -46,10 +46,36 @@ def key_section(sub, nibble, byte1, key_bytes):
     return tok
 
 
+def seal_crc(cls, block, currency=False):
+    """Write the CRC into block bytes 6..7 (crc16.py)."""
+    crc = crc16.register(cls, block, currency)
+    block[6] = crc & 0xFF
+    block[7] = crc >> 8
+
+
+def to_digits(block, cls):
+    """The 20-digit token (str) for a 64-bit block (bytes-like, 8 bytes) and class 0..3."""
+    t1 = (block[4] << 8) | block[5]
+    t4 = (t1 >> 11) & 3
+    t1 = (t1 & 0xE7FF) | (cls << 11)
+    limbs = [t4, (block[0] << 8) | block[1], (block[2] << 8) | block[3], t1,
+             (block[6] << 8) | block[7]]
+    groups = []
+    for _ in range(5):  # five base-10000 groups, least significant first
+        rem = 0
+        for i in range(5):
+            x = (rem << 16) | limbs[i]
+            limbs[i] = x // 10000
+            rem = x % 10000
+        groups.append("%04d" % rem)
+    groups.reverse()
+    return "".join(groups)
+
+
 def encode(tok, cipher=None):
     """Seal the CRC (CRC_C for currency), encrypt (class 0 and 2), return the 20 digits."""
-    crc16.seal(tok.cls, tok.block, tok.currency)
+    seal_crc(tok.cls, tok.block, tok.currency)
     block = bytearray(tok.block)
     if tok.cls != TEST:
         cipher.encrypt(block)
-    return digits.from_block(block, tok.cls)
+    return to_digits(block, tok.cls)
