@@ -1,0 +1,87 @@
+"""The meter loads the code for an entry when the entry ends and releases it after, so only
+its idle code stays in RAM (issue 3: it must run in a 64 KB heap; the figures are in
+`make bench`). Checked in MicroPython and in CPython."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import FIRMWARE_LIB, TOOLS, micropython_exe
+from meterkit import KEY11, credit, make, meter_doc
+
+# What a meter waiting for keys holds (meter.py and what it imports).
+RESIDENT = {"stsmeter", "stsmeter.config", "stsmeter.credit", "stsmeter.entry",
+            "stsmeter.eventlog", "stsmeter.keychange", "stsmeter.lockout", "stsmeter.meter",
+            "stsmeter.record", "stsmeter.screen", "stsmeter.seal", "stsmeter.store",
+            "stsmeter.supply", "stsmeter.tidstore"}
+
+PROBE = """
+import json, os, sys
+from stsmeter.config import Config
+from stsmeter.meter import Meter
+from stsmeter.seal import Sealer
+from stsmeter.store import Store
+
+doc = json.loads(sys.stdin.readline())
+results = []
+sealer = Sealer(b"probe-device-id!")
+m = Meter(Config(doc["meter"]), Store(sys.argv[1], sealer.cmac), sealer, 0,
+          lambda e: results.append(e.get("result")) if e["event"] == "result" else None,
+          os.urandom)
+print(json.dumps({"after": "start", "modules": sorted(k for k in sys.modules
+                                                       if k.startswith("stsmeter"))}))
+for keys in doc["entries"]:
+    del results[:]
+    for k in keys:
+        m.press(k)
+    print(json.dumps({"after": keys, "results": results,
+                      "modules": sorted(k for k in sys.modules if k.startswith("stsmeter"))}))
+"""
+
+
+@pytest.fixture(params=["micropython", "cpython"])
+def runtime(request):
+    return request.param
+
+
+def probe(tmp_path, runtime, meter, entries):
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    if runtime == "cpython":  # (the shim provides micropython, cryptolib)
+        env = {"PYTHONPATH": "%s:%s" % (TOOLS / "shim", FIRMWARE_LIB)}
+        cmd = [sys.executable, "-c", "import mpshim, runpy, sys; mpshim.install(); "
+               "sys.argv[1:] = [%r]; runpy.run_path(%r, run_name='__main__')"
+               % (str(tmp_path / "state"), str(script))]
+    else:
+        cmd = [micropython_exe(), str(script), str(tmp_path / "state")]
+        env = {"MICROPYPATH": str(FIRMWARE_LIB)}
+    proc = subprocess.run(cmd, capture_output=True, text=True,
+                          input=json.dumps({"meter": meter, "entries": entries}) + "\n",
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_each_entry_loads_its_code_and_releases_it(tmp_path, runtime):
+    entries = [credit(5, minutes=60) + "#", "0#", make("test_display_1", control=2,
+                                                       mfr_code=7) + "#",
+               "12345#", credit(5, minutes=61) + "#"]
+    out = probe(tmp_path, runtime, meter_doc(), entries)
+    assert out[0]["after"] == "start"
+    assert [o["results"] for o in out[1:]] == [["accept"], ["short_code"], ["accept"],
+                                              ["format"], ["accept"]]
+    for o in out:  # the start, tokens, short codes: all released after use
+        assert set(o["modules"]) == RESIDENT, o["after"]
+
+
+def test_a_key_change_set_on_an_ea11_meter_is_released_too(tmp_path, runtime):
+    new_key = "00112233445566778899AABBCCDDEEFF"
+    kct = make("key_change", key=KEY11, alg="misty1", new_key=new_key, krn=2, kt=2, ti=1,
+               sgc=123456)
+    entries = [s + "#" for s in kct] + [
+        make("electricity_credit", key=new_key, alg="misty1", amount="5") + "#"]
+    out = probe(tmp_path, runtime, meter_doc(decoder_key=KEY11, ea="11"), entries)
+    assert [o["results"] for o in out[1:]] == [["kct_partial"]] * 3 + [["accept"], ["accept"]]
+    for o in out:
+        assert set(o["modules"]) == RESIDENT, o["after"]
