@@ -5,6 +5,10 @@ Hardware-free and event-driven: the platform calls `press(key)`, `set_load(watts
 `on_event(dict)` and its `relay_closed` and `screen()`. Token rules live in acceptance.py,
 the record layout in record.py. Time is the meter clock (config.py): seconds since
 provisioning.
+
+Only the idle code stays in RAM: the start (startup.py), a token (the decoder, then the
+rules) and a short code (shortcodes.py) load their code when needed and release it after
+(stsmeter.release), so the meter runs in a 64 KB heap with .mpy modules.
 """
 
 from micropython import const
