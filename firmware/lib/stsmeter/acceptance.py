@@ -40,7 +40,7 @@ TESTS = ("relay", "display", "registers", "key_data", "version")
 
 
 def _counted_reject(m, code, detail):
-    """A rejected meter-specific entry (format/_CRC): counts towards the lockout, saved.
+    """A rejected meter-specific entry (format/CRC): counts towards the lockout, saved.
     During a lockout a format error is shown but not counted (no token was tried)."""
     if m.lockout.remaining(m.now):
         return report(m, code, detail, lockout_s=m.lockout.remaining(m.now))
@@ -154,7 +154,7 @@ def _key_section(m, tok):
     if got == PARTIAL:
         m.lockout.reset()
         return report(m, _KCT_PARTIAL, "key change: waiting for more", save=True,
-                        sections=m.kct.received())
+                      sections=m.kct.received())
     if got != COMPLETE:
         return report(m, _FUNCTION, "key change set not supported")
     new = new_key(m.kct)
@@ -172,4 +172,4 @@ def _key_section(m, tok):
     m.lockout.reset()
     m.log.add(m.now, eventlog.KEY_CHANGED, new.krn, new.ro)
     report(m, _ACCEPT, "key changed", save=True, krn=new.krn, kt=new.kt, ti="%02d" % new.ti,
-             ken=new.ken, rollover=bool(new.ro), base_date=base)
+           ken=new.ken, rollover=bool(new.ro), base_date=base)
