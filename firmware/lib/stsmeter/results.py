@@ -11,7 +11,6 @@ from . import __version__, eventlog, screen
 RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
            "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
 SHORT_CODE = const(14)
-_WIDTH = const(16)  # screen.WIDTH
 RESULT_WORDS = {
     "used": "Used", "old": "Old", "crc": "Reject", "format": "Reject",
     "key_expired": "Key expired", "ddtk": "DDTK error", "key_type": "Key type error",
@@ -70,7 +69,7 @@ def _message(m, name, detail, fields):
         bottom = SECOND_LINES.get(name, "")
         if fields.get("lockout_s"):
             bottom = "Locked %d s" % fields["lockout_s"]
-    show(m, top[:_WIDTH], bottom[:_WIDTH])
+    show(m, top[:screen.WIDTH], bottom[:screen.WIDTH])
 
 
 def key_data(m):
@@ -81,7 +80,7 @@ def key_data(m):
 def test_lines(m, ran):
     """Class 1 test/display screens, in order of preference."""
     if "display" in ran:
-        return "#" * _WIDTH, "#" * _WIDTH
+        return "#" * screen.WIDTH, "#" * screen.WIDTH
     if "registers" in ran:
         c = m.credit
         return "E %s kWh" % screen.kwh(c.wh), "W %s G %s m3" % (screen.tenths(c.water),

@@ -123,7 +123,9 @@ def boot(m):
                     m.tids.insert(t)
         # the genuine slot may be one save behind: whatever was issued until now is Old
         m.tids.raise_floor(clock.tid_at(m.cfg, m.now, m.base_year))
-        m.set_tamper(1)  # meter.TAMPER_FORGED (meter imports this module)
+        from .meter import TAMPER_FORGED
+
+        m.set_tamper(TAMPER_FORGED)
         save(m)
     m.lockout.until = m.now + m.lockout.remaining(m.now)  # a clock set back cannot stretch
     m.supply.clamp(m.now)
