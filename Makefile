@@ -8,10 +8,12 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 WASM_DIR := tools/wasm
 WASM_STAMP := $(WASM_DIR)/node_modules/.installed
+PICO_DIR := tools/pico
+PICO_STAMP := $(PICO_DIR)/node_modules/.installed
 
 .PHONY: setup test bench sim deploy clean
 
-setup: $(PY_STAMP) $(WASM_STAMP)
+setup: $(PY_STAMP) $(WASM_STAMP) $(PICO_STAMP)
 
 $(PY_STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,10 @@ $(PY_STAMP): requirements.txt
 
 $(WASM_STAMP): $(WASM_DIR)/package.json $(WASM_DIR)/package-lock.json
 	cd $(WASM_DIR) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+$(PICO_STAMP): $(PICO_DIR)/package.json $(PICO_DIR)/package-lock.json
+	cd $(PICO_DIR) && npm ci --no-audit --no-fund --silent
 	touch $@
 
 test: setup
@@ -41,4 +47,4 @@ deploy: $(PY_STAMP)
 		$(if $(NO_RESET),--no-reset) $(if $(DEPS),--deps)
 
 clean:
-	rm -rf $(VENV) $(WASM_DIR)/node_modules build .pytest_cache .hypothesis
+	rm -rf $(VENV) $(WASM_DIR)/node_modules $(PICO_DIR)/node_modules build .pytest_cache .hypothesis
