@@ -145,7 +145,7 @@ class VirtualPico:
     def _drain_stderr(self):
         for line in self.proc.stderr:
             self._stderr.append(line.decode("utf-8", "replace").rstrip())
-            del self._stderr[:-50]
+            del self._stderr[:-5000]
 
     def _discard_serial(self):
         while self.proc.stdout.read1(65536):

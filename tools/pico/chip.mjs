@@ -19,7 +19,15 @@
 // 3. Time: idle time (WFI/WFE) is skipped, as in rp2040js. `realtime` paces the skipping
 //    to the wall clock, for a person or a host tool with timeouts of its own; `stepped`
 //    runs the chip only while something waits for it (tests: every run is the same).
-// 4. Reset: the watchdog reboot (machine.reset(), mpremote reset) restarts the chip with
+// 4. I2C timing. rp2040js completes a transfer at once and raises TX_EMPTY when it takes a
+//    byte from the FIFO. Here every byte (the address too) takes 9 SCL periods of the
+//    clock the firmware set, TX_EMPTY rises when the byte has gone out (IC_CON
+//    TX_EMPTY_CTRL, as the pico-sdk sets it) and after an abort (a NACK flushes the
+//    FIFO): the pico-sdk then sees a NACK as the RP2040 shows it (EIO at once, not a
+//    timeout), and a display update takes the bus time it takes on a Pico.
+//    The targets on each bus are `chip.i2c[n]`: objects with i2cConnect(address, read),
+//    i2cWrite(byte, ns), i2cRead(), i2cStop(); the first to ACK an address gets it.
+// 5. Reset: the watchdog reboot (machine.reset(), mpremote reset) restarts the chip with
 //    its flash; a power cycle does the same and also resets the devices (see parts.mjs).
 import fs from 'node:fs';
 import { Simulator, USBCDC, ConsoleLogger, LogLevel } from 'rp2040js';
@@ -33,7 +41,8 @@ export const FS_SIZE = 1408 * 1024;
 const CYCLE_NS = 8; // 125 MHz
 const BKPT_ERASE = 0xe0;
 const BKPT_PROGRAM = 0xe1;
-const BATCH = 200000; // instructions per turn of the event loop
+const BATCH = 200000;
+const I2C_TX_EMPTY = 1 << 4; // IC_RAW_INTR_STAT // instructions per turn of the event loop
 
 // W25Q16JV typical times (datasheet: sector erase 45 ms typ / 400 ms max, page program
 // 0.4-0.7 ms typ / 3 ms max). Options of the chip, stated beside every figure.
@@ -81,6 +90,7 @@ export class Chip {
     this.firmware = parseUF2(fs.readFileSync(uf2));
     this.rom = patchedBootrom();
     this.imagePath = image;
+    this.i2c = [[], []]; // targets on I2C0 and I2C1 (parts.mjs)
     this.timing = timing;
     this.onSerial = onSerial; // (Uint8Array) board -> host
     this.onPower = onPower; // ('on' or 'off', why: 'power', 'cut', 'reset', ...)
@@ -132,6 +142,7 @@ export class Chip {
     // rp2040js keeps the watchdog only in its peripheral map
     mcu.peripherals[0x40058].onWatchdogTrigger = () => { this.resetPending = true; };
     this.resetPending = false;
+    mcu.i2c.forEach((ctrl, n) => this.wireI2C(ctrl, n));
     this.setupUsb(mcu);
     this.on = true;
     this.bootNs = this.nanos;
@@ -217,6 +228,42 @@ export class Chip {
   // given kinds complete first, then `fraction` of the next one is done and the chip stops.
   armCut(after, fraction, kinds = ['erase', 'program']) {
     this.cut = { after, fraction, kinds };
+  }
+
+  // --- I2C (fix 4) ---
+  wireI2C(ctrl, n) {
+    const targets = this.i2c[n];
+    const clock = this.sim.clock;
+    let target = null; // the target that ACKed the address of this transaction
+    let sending = false; // a byte is on the wire: TX_EMPTY waits for it
+    const raise = ctrl.setInterrupts.bind(ctrl);
+    ctrl.setInterrupts = (mask) => raise(sending ? mask & ~I2C_TX_EMPTY : mask);
+    const abort = ctrl.abort.bind(ctrl);
+    ctrl.abort = (reason) => { abort(reason); raise(I2C_TX_EMPTY); };
+    const byteNs = () => 9 * Math.max(1, ctrl.sclHighPeriod + ctrl.sclLowPeriod) * CYCLE_NS;
+    const onWire = (ns, done) => {
+      sending = true;
+      ctrl.clearInterrupts(I2C_TX_EMPTY);
+      clock.createAlarm(() => {
+        sending = false;
+        done();
+        if (!sending && ctrl.txFIFO.itemCount <= ctrl.txThreshold) raise(I2C_TX_EMPTY);
+      }).schedule(ns);
+    };
+    ctrl.onStart = () => ctrl.completeStart();
+    ctrl.onConnect = (address, mode) => onWire(byteNs(), () => {
+      target = targets.find((t) => t.i2cConnect(address, mode === 1)) ?? null;
+      ctrl.completeConnect(target !== null);
+    });
+    ctrl.onWriteByte = (value) => onWire(byteNs(), () => {
+      ctrl.completeWrite(target !== null && target.i2cWrite(value, this.nanos));
+    });
+    ctrl.onReadByte = () => onWire(byteNs(), () => ctrl.completeRead(target ? target.i2cRead() : 0xff));
+    ctrl.onStop = () => clock.createAlarm(() => {
+      target?.i2cStop();
+      target = null;
+      ctrl.completeStop();
+    }).schedule(byteNs() / 9);
   }
 
   // --- USB serial (fix 2) ---

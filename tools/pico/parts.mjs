@@ -6,8 +6,8 @@
 //            drives low), so ghosting and a missing pull-up behave as on the bench. Contacts
 //            bounce on press and release; a key can be stuck down.
 //   Lcd      PCF8574 I2C backpack + HD44780 16x2: ACKs its address only when the board has
-//            put the I2C function on the SDA/SCL pins; each byte takes 9 SCL periods of the
-//            clock the firmware set; the HD44780 is emulated from the E strobes (8-bit
+//            put the I2C function on the SDA/SCL pins it is wired to (the bus timing is in
+//            chip.mjs); the HD44780 is emulated from the E strobes (8-bit
 //            power-on state, 4-bit nibbles, DDRAM, shift, display on/off, busy time) and
 //            decoded back to the text the glass shows. Absent (no ACK) or failing (data
 //            NACKed) on request.
@@ -273,35 +273,33 @@ export class Lcd {
     this.mode = mode;
   }
 
-  attach(mcu, now) {
-    const i2c = mcu.i2c[this.bus];
+  attach(mcu) {
     this.mcu = mcu;
-    this.now = now;
-    let current = null; // address of the transaction in progress, when it is ours
-    const bitNs = () => Math.max(1, i2c.sclHighPeriod + i2c.sclLowPeriod) * 8;
-    const later = (ns, fn) => mcu.clock.createAlarm(fn).schedule(ns);
-    i2c.onStart = () => i2c.completeStart();
-    i2c.onConnect = (address, mode) => {
-      this.stats.transactions++;
-      const pinsOk = mcu.gpio[this.sda].functionSelect === FUNC_I2C
-        && mcu.gpio[this.scl].functionSelect === FUNC_I2C;
-      if (!pinsOk) this.stats.wrongPins++;
-      const ack = pinsOk && address === this.addr && this.mode !== 'absent';
-      current = ack ? address : null;
-      if (!ack) this.stats.nacks++;
-      later(9 * bitNs(), () => i2c.completeConnect(ack));
-    };
-    i2c.onWriteByte = (value) => {
-      const ack = current !== null && this.mode === 'present';
-      if (!ack) this.stats.nacks++;
-      later(9 * bitNs(), () => {
-        if (ack) this.write(value, now());
-        i2c.completeWrite(ack);
-      });
-    };
-    i2c.onReadByte = () => later(9 * bitNs(), () => i2c.completeRead(this.port));
-    i2c.onStop = () => { current = null; later(bitNs(), () => i2c.completeStop()); };
+    this.current = false; // addressed in the transaction in progress
   }
+
+  // The target side of I2C (chip.mjs calls these at the end of each byte on the bus).
+  // The backpack sees the bus only if the board has put I2C on the pins it is wired to.
+  i2cConnect(address) {
+    this.stats.transactions++;
+    const gpio = this.mcu.gpio;
+    const pinsOk = gpio[this.sda].functionSelect === FUNC_I2C
+      && gpio[this.scl].functionSelect === FUNC_I2C;
+    if (!pinsOk) this.stats.wrongPins++;
+    this.current = pinsOk && address === this.addr && this.mode !== 'absent';
+    if (!this.current && address === this.addr) this.stats.nacks++;
+    return this.current;
+  }
+
+  i2cWrite(value, ns) {
+    if (!this.current || this.mode !== 'present') { this.stats.nacks++; return false; }
+    this.write(value, ns);
+    return true;
+  }
+
+  i2cRead() { return this.port; }
+
+  i2cStop() { this.current = false; }
 
   write(value, ns) {
     this.stats.bytes++;

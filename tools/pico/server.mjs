@@ -60,7 +60,7 @@ const chip = new Chip({
       const now = () => chip.nanos;
       if (why !== 'reset') lcd.powerOn(ns); // a board reset leaves the LCD powered
       keypad.attach(mcu);
-      lcd.attach(mcu, now);
+      lcd.attach(mcu);
       for (const o of Object.values(outputs)) o.attach(mcu, now);
       s0.attach(mcu);
     } else {
@@ -76,6 +76,7 @@ const chip = new Chip({
     }
   },
 });
+chip.i2c[pins.I2C_ID].push(lcd);
 chip.realtime = !!config.realtime;
 chip.stepped = !!config.stepped;
 lcd.onChange = poke;
