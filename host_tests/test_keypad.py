@@ -47,16 +47,32 @@ def fresh_pins():
     machine.forget_pins()
 
 
-def test_pins_are_configured_and_rows_released_after_a_scan():
+def test_pins_are_configured_and_rows_held_low_between_scans():
     m, kp = make()
     for p in m.rows:
-        assert (p.mode, p.pull, p.value()) == (p.OPEN_DRAIN, p.PULL_UP, 1)
+        assert (p.mode, p.pull, p._out) == (p.OPEN_DRAIN, p.PULL_UP, 0)
     for p in m.cols:
         assert (p.mode, p.pull) == (p.IN, p.PULL_UP)
     m.press(5)
     kp.scan(0)
-    assert [p.value() for p in m.rows] == [1, 1, 1, 1]  # no row left pulled low
+    assert [p._out for p in m.rows] == [0, 0, 0, 0]  # every row low again after the scan
     assert kp._read() == 1 << 5
+    m.release(5)
+    assert kp._read() == 0
+
+
+def test_an_idle_scan_only_reads_the_columns():
+    m, kp = make()
+    writes = []
+    for p in m.rows:
+        p.value = lambda v=None, p=p, f=p.value: (writes.append(v) if v is not None else 0,
+                                                  f(v))[1]
+    kp.scan(0)
+    kp.scan(10)
+    assert writes == []  # no key: not one row written
+    m.press(0)
+    kp.scan(20)
+    assert len(writes) == 4 + 2 * 4 + 4  # release all, each row down and up, all down
 
 
 def test_clean_press_is_reported_after_the_debounce_time():
@@ -228,7 +244,7 @@ def test_run_task_and_next_event():
         task = asyncio.create_task(kp.run(period_ms=5))
         await asyncio.sleep_ms(30)
         m.press(KEYS16.index("#"))
-        ev = await asyncio.wait_for(kp.next_event(poll_ms=5), 2)
+        ev = await asyncio.wait_for(kp.next_event(), 2)
         task.cancel()
         return ev
 

@@ -8,11 +8,13 @@
     ev = await kp.next_event()        # key index 0..15, or LONG | index
     kp.label(ev)                      # "1" .. "D"
 
-Rows are open-drain outputs, all released (high) except the one being read, which is
-pulled low; columns are inputs with pull-ups, so a closed key reads 0 in its column.
-Open drain rather than push-pull rows: two keys closed in one column never short a high
-row to a low one, and no pin is reconfigured while scanning (one write per row, one read
-per column). ESP32 and RP2040 both support Pin.OPEN_DRAIN.
+Rows are open-drain outputs; columns are inputs with pull-ups, so a closed key reads 0
+in its column. Between scans every row is held low: a key pressed anywhere pulls its
+column low, so an idle scan is one read per column and no write. When a column reads
+low, the rows are released (high) and pulled low one at a time to find the keys, then
+held low again. Open drain rather than push-pull rows: two keys closed in one column
+never short a high row to a low one, and no pin is reconfigured while scanning (one
+write per row, one read per column). ESP32 and RP2040 both support Pin.OPEN_DRAIN.
 
 Debounce: a new reading must hold for `debounce_ms` (confirmed by a later scan) before
 it becomes the key state. A press is one event; a hold gives one LONG event `long_ms`
@@ -61,12 +63,13 @@ class Keypad:
         self._head = 0
         self._count = 0
         self.dropped = 0  # events lost to a full queue
-        for i in range(len(self._rows)):
-            pin = self._rows[i]
-            pin.init(pin.OPEN_DRAIN, pin.PULL_UP, value=1)
+        self._ready = None  # asyncio.Event for next_event(), made when first awaited
         for i in range(len(self._cols)):
             pin = self._cols[i]
             pin.init(pin.IN, pin.PULL_UP)
+        for i in range(len(self._rows)):
+            pin = self._rows[i]
+            pin.init(pin.OPEN_DRAIN, pin.PULL_UP, value=0)  # held low between scans
 
     def _read(self):
         """The matrix now, as a bitmap: bit row * ncols + col set = contact closed."""
@@ -74,17 +77,14 @@ class Keypad:
         cols = self._cols
         nrows = len(rows)
         ncols = len(cols)
-        # idle fast path: all rows low at once (safe with open drain); no column low,
-        # no key closed
-        for r in range(nrows):
-            rows[r].value(0)
+        # idle: every row is held low, so no column low means no key closed
         c = 0
         while c < ncols and cols[c].value():
             c += 1
-        for r in range(nrows):
-            rows[r].value(1)
         if c == ncols:
             return 0
+        for r in range(nrows):
+            rows[r].value(1)
         bits = 0
         bit = 1
         for r in range(nrows):
@@ -95,6 +95,8 @@ class Keypad:
                     bits |= bit
                 bit <<= 1
             row.value(1)
+        for r in range(nrows):
+            rows[r].value(0)
         return bits
 
     def scan(self, now_ms):
@@ -136,6 +138,8 @@ class Keypad:
             self.dropped += 1
         q[(self._head + self._count) % size] = event
         self._count += 1
+        if self._ready is not None:
+            self._ready.set()
 
     def get(self):
         """The next event (key index, or LONG | index), or -1 when there is none."""
@@ -170,10 +174,13 @@ class Keypad:
             self.scan(time.ticks_ms())
             await asyncio.sleep_ms(period_ms)
 
-    async def next_event(self, poll_ms=10):
+    async def next_event(self):
         """Wait for the next event (needs run() going in another task)."""
-        import asyncio
+        if self._ready is None:
+            import asyncio
 
+            self._ready = asyncio.Event()
         while not self._count:
-            await asyncio.sleep_ms(poll_ms)
+            self._ready.clear()
+            await self._ready.wait()
         return self.get()
