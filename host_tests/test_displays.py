@@ -3,6 +3,7 @@ recording framebuffer, the console box, and zero allocation under MicroPython.""
 
 import io
 import json
+import re
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from fake_i2c import FakeI2C
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stsmeter.console_display import ConsoleDisplay
+from stsmeter.display_guard import DisplayGuard
 from stsmeter.lcd_hd44780 import HD44780_I2C
 from stsmeter.oled import TextOLED
 
@@ -222,6 +224,84 @@ def test_bus_error_forces_a_full_rewrite():
     lcd.show(("Credit 123.4 kWh", "Relay on"))  # what the LCD shows already, yet all resent
     assert shown(model) == ["Credit 123.4 kWh", "Relay on        "]
     assert sum(rs for rs, _ in model.instructions[done:]) == 32
+
+
+def test_a_byte_not_acknowledged_is_an_error():
+    lcd, model, bus = make_lcd()
+    bus.writeto = lambda addr, buf, stop=True: len(buf) - 1  # ACKs the address, not all
+    with pytest.raises(OSError) as e:
+        lcd.show(("Credit 1.0 kWh", ""))
+    assert e.value.args[0] == 5  # EIO
+
+
+# -- a display that may be missing or fail ----------------------------------------------
+
+
+def guarded(bus, retry_ms=0):
+    """An LCD behind a DisplayGuard; the guard makes a new driver on each try."""
+    def make():
+        return HD44780_I2C(bus, addr=0x27)
+
+    return DisplayGuard(make, "LCD at 0x27", retry_ms=retry_ms)
+
+
+def test_no_lcd_on_the_bus_is_reported_once_and_nothing_raises(capsys):
+    bus = FakeI2C()  # nothing attached at 0x27: every write raises ENODEV
+    screen = guarded(bus)
+    screen.show(("Credit 1.0 kWh", "Load 0 W"))
+    screen.retry()
+    screen.show(("Credit 0.9 kWh", "Load 0 W"))
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and re.fullmatch(
+        r"stsmeter: LCD at 0x27 not answering \((\[Errno 19\] ENODEV|19)\); the meter "
+        r"runs on without it, trying again every 0 s", out[0])
+    assert screen.device is None and "19" in screen.error
+
+
+def test_an_lcd_plugged_in_later_shows_the_last_lines(capsys):
+    bus = FakeI2C()
+    screen = guarded(bus)
+    screen.show(("Credit 1.0 kWh", "Load 0 W"))
+    model = bus.attach(0x27, FakeHD44780(2, 16, clock=CLOCK, byte_us=22.5))
+    screen.retry()
+    assert shown(model) == ["Credit 1.0 kWh  ", "Load 0 W        "]
+    assert capsys.readouterr().out.splitlines()[-1] == "stsmeter: LCD at 0x27 answers again"
+    assert screen.error is None
+
+
+def test_an_lcd_failing_half_way_is_set_up_again_when_it_answers(capsys):
+    bus = FakeI2C()
+    model = bus.attach(0x27, FakeHD44780(2, 16, clock=CLOCK, byte_us=22.5))
+    screen = guarded(bus)
+    screen.show(("before", ""))
+    bus.fail = 1
+    screen.show(("during", ""))  # lost: no exception for the meter
+    assert screen.device is None and "failed" in capsys.readouterr().out
+    model.pending = (0, 0x0)  # it caught half a byte: only a new init() puts it right
+    screen.retry()
+    assert shown(model) == ["during" + " " * 10, " " * 16]
+
+
+def test_a_driver_that_is_not_installed_is_not_tried_again(capsys):
+    tries = []
+
+    def make():
+        tries.append(1)
+        raise ImportError("no module named 'ssd1306'")
+
+    screen = DisplayGuard(make, "OLED at 0x3c", retry_ms=0)
+    screen.show(("x", ""))
+    screen.retry()
+    assert tries == [1] and screen.gave_up
+    assert "driver missing" in capsys.readouterr().out
+
+
+def test_retry_waits_for_its_period():
+    bus = FakeI2C()
+    screen = guarded(bus, retry_ms=60000)
+    bus.attach(0x27, FakeHD44780(2, 16, clock=CLOCK, byte_us=22.5))
+    screen.retry()  # too early: not tried
+    assert screen.device is None
 
 
 def test_reinit_recovers_a_desynchronised_lcd():

@@ -75,6 +75,7 @@ class Firmware:
         self.sim_load = 0
         self.running = True
         self._lines = None
+        self._retry_display = getattr(devices.display, "retry", None)  # DisplayGuard
 
     def on_event(self, event):
         buzzer = self.dev.buzzer
@@ -138,6 +139,8 @@ class Firmware:
                 self.meter.advance(owed_ms // 1000)
                 owed_ms %= 1000
             self.refresh()
+            if self._retry_display is not None:
+                self._retry_display()
 
     async def main(self):
         self.refresh()

@@ -32,15 +32,25 @@ class MatrixKeys:
 
 
 def _display(board):
-    from machine import I2C, Pin
-
+    """The board's display; an I2C one behind a DisplayGuard, so that a missing or failing
+    part is reported on the console and never stops the meter."""
     kind = board.DISPLAY
     if kind == "console":
         from .console_display import ConsoleDisplay
 
         return ConsoleDisplay()
+    from .display_guard import DisplayGuard
+
+    name = "%s display at 0x%02x on I2C%d (SDA GPIO%d, SCL GPIO%d)" % (
+        kind, board.DISPLAY_ADDR, board.I2C_ID, board.I2C_SDA, board.I2C_SCL)
+    return DisplayGuard(lambda: _i2c_display(board), name)
+
+
+def _i2c_display(board):
+    from machine import I2C, Pin
+
     i2c = I2C(board.I2C_ID, sda=Pin(board.I2C_SDA), scl=Pin(board.I2C_SCL), freq=100000)
-    if kind == "hd44780":
+    if board.DISPLAY == "hd44780":
         from .lcd_hd44780 import HD44780_I2C
 
         return HD44780_I2C(i2c, board.DISPLAY_ADDR)

@@ -79,12 +79,14 @@ _POWER_ON_MS = const(50)  # > 40 ms after Vcc reaches 2.7 V (> 15 ms at 4.5 V)
 _FIRST_RESET_MS = const(5)  # > 4.1 ms after the first 8-bit function set
 _RESET_MS = const(1)  # > 100 us after the second; > 37 us after the others
 _CLEAR_MS = const(2)  # clear display takes 1.52 ms
+_EIO = const(5)
 
 
 class HD44780_I2C:
     """A rows x cols HD44780 LCD on a PCF8574 backpack at `addr` on the bus `i2c`.
 
-    An OSError from the bus propagates; the shadow is then marked unknown so the next
+    An OSError from the bus propagates (also EIO when the backpack acknowledges its address
+    but not every byte); the shadow is then marked unknown so the next
     `show` rewrites every character. If the LCD may have lost power or a nibble (a
     transaction cut short), call `init()` before that next `show`.
     """
@@ -243,7 +245,10 @@ class HD44780_I2C:
             n += 1
         self._n = 0
         try:
-            self.i2c.writeto(self.addr, self._views[n >> 2])
+            # writeto returns the bytes acknowledged: fewer is a backpack that stopped
+            # answering half-way (the address was ACKed, so no OSError from the port)
+            if self.i2c.writeto(self.addr, self._views[n >> 2]) != n:
+                raise OSError(_EIO)
         except OSError:
             shadow = self._shadow  # part of the update may be lost: rewrite all next time
             for i in range(len(shadow)):
