@@ -39,6 +39,12 @@ DISPLAY_ADDR = 0x3C
 PULSE_PIN = 19
 PULSE_IMP_PER_KWH = 1000
 
+# Meter code: "per_entry" loads the code for each entry and releases it after (fits a
+# 64 KB heap); "resident" loads it all at start and keeps it (faster entries, about
+# 45 KB more heap). Per entry here until measured on a board: an ESP32 without PSRAM has
+# about 110 KB of heap for MicroPython.
+CODE_LOADING = "per_entry"
+
 # time.time() counts from 2000-01-01 on esp32 (the unix port and rp2 use 1970).
 EPOCH_YEAR = 2000
 

@@ -32,6 +32,12 @@ DISPLAY_ADDR = 0x27
 PULSE_PIN = 22
 PULSE_IMP_PER_KWH = 1000
 
+# Meter code: "resident" loads the code of every kind of entry at start and keeps it;
+# "per_entry" loads it for each entry and releases it after (fits a 64 KB heap, but every
+# entry pays the loading, ~300 ms on a Pico). The Pico has room: `make bench` measures
+# both on the virtual Pico (README, "Benchmarks").
+CODE_LOADING = "resident"
+
 # time.time() counts from 1970-01-01 on rp2. The RTC starts at 2021-01-01 00:00 at every
 # boot (no battery): the clock is unknown until set.
 EPOCH_YEAR = 1970

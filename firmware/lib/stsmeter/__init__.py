@@ -6,23 +6,41 @@ import sys
 __version__ = "0.3.0"
 
 
+_keep = False  # resident code: see keep_code()
+
+
+def keep_code():
+    """Keep the code of every kind of entry once it is loaded (a board's
+    CODE_LOADING = "resident"): release() then forgets nothing and make_room() does not
+    collect. Entries then run without loading code, for the heap that code takes."""
+    global _keep
+    _keep = True
+
+
 def make_room():
     """Collect garbage before loading the code for a job: what the job loads then lands in
     the heap's free stretches rather than among the garbage of the last minutes, which
     leaves holes a 64 KB heap cannot spare. (CPython frees by reference count: nothing.)"""
-    if sys.implementation.name == "micropython":
+    if not _keep and sys.implementation.name == "micropython":
         gc.collect()
 
 
-def release(*names):
-    """Forget submodules that one job loaded (a token, a short code, the start), so the
-    collector can take their code back: a board that loads .mpy files, rather than frozen
-    ones, holds their bytecode in RAM. The next job imports them again."""
+def forget(*names):
+    """Drop submodules from sys.modules, so the collector can take their code back: a board
+    that loads .mpy files, rather than frozen ones, holds their bytecode in RAM. The next
+    import loads them again."""
     mods = sys.modules
     here = globals()
     for name in names:
         mods.pop("stsmeter." + name, None)
         here.pop(name, None)
+
+
+def release(*names):
+    """Forget submodules that one job loaded (a token, a short code), unless the board keeps
+    its code resident (keep_code). Code used only at start is forgotten either way."""
+    if not _keep:
+        forget(*names)
 
 
 def collect_often(every=3072):

@@ -18,7 +18,7 @@ import time
 
 from micropython import const
 
-from . import collect_often
+from . import collect_often, keep_code
 from .config import Config
 from .meter import Meter
 from .seal import Sealer
@@ -28,6 +28,8 @@ METER_FILE = "meter.json"
 STATE_DIR = "state"
 LOAD_STEP_W = const(100)
 FAST = const(60)  # time runs this much faster in fast mode (the PC board's 'f' key)
+RESIDENT = "resident"  # board.CODE_LOADING: load every entry's code at start, keep it
+PER_ENTRY = "per_entry"  # load each entry's code when needed, release it after (64 KB)
 
 
 class Devices:
@@ -157,7 +159,11 @@ def run(board, devices=None):
 
     A meter that cannot start (no meter.json, or no key to provision or to unseal) says
     why on its display and console and returns: restarting would not help."""
-    collect_often()
+    resident = _code_loading(board) == RESIDENT
+    if resident:
+        keep_code()
+    else:
+        collect_often()
     if devices is None:
         devices = board.devices() if hasattr(board, "devices") else _hardware(board)
     try:
@@ -166,7 +172,19 @@ def run(board, devices=None):
         print("stsmeter: cannot start:", e)
         devices.display.show(("Not provisioned", "see console"))
         return
+    if resident:
+        firmware.meter.load_code()
     asyncio.run(firmware.main())
+
+
+def _code_loading(board):
+    """The board's CODE_LOADING: RESIDENT or PER_ENTRY (the default)."""
+    how = getattr(board, "CODE_LOADING", PER_ENTRY)
+    if how not in (RESIDENT, PER_ENTRY):
+        print("stsmeter: board.CODE_LOADING must be %r or %r, not %r: using %r"
+              % (RESIDENT, PER_ENTRY, how, PER_ENTRY))
+        how = PER_ENTRY
+    return how
 
 
 def _hardware(board):

@@ -15,7 +15,8 @@ class Config:
     minutes and `epoch_sec` seconds after 1993-01-01 00:00 UTC."""
 
     def __init__(self, doc):
-        from . import meterjson, release
+        from . import forget, meterjson, release
 
         meterjson.check(self, doc)
-        release("meterjson", "clock", "tid")  # used once per start
+        forget("meterjson")  # used once per start
+        release("clock", "tid")  # and by short codes

@@ -8,12 +8,13 @@ provisioning.
 
 Only the idle code stays in RAM: the start (startup.py), a token (the decoder, then the
 rules) and a short code (shortcodes.py) load their code when needed and release it after
-(stsmeter.release), so the meter runs in a 64 KB heap with .mpy modules.
+(stsmeter.release), so the meter runs in a 64 KB heap with .mpy modules. A board with
+room keeps it instead (CODE_LOADING = "resident" in its pin map: load_code at start).
 """
 
 from micropython import const
 
-from . import entry, eventlog, make_room, record, release, screen
+from . import entry, eventlog, forget, make_room, record, release, screen
 from .credit import FOREVER, Credit
 from .lockout import Lockout
 from .supply import Supply
@@ -67,7 +68,8 @@ class Meter:
         from . import startup
 
         startup.boot(self)
-        release("startup", "keyrecord", "clock", "tid")
+        forget("startup")
+        release("keyrecord", "clock", "tid")
         self.kct.expire(now)
         self.log.add(now, eventlog.POWER_ON)
         self._low = self.credit.low()
@@ -111,6 +113,14 @@ class Meter:
         tok = Decoder(make_cipher(self.ea, self.key)).decode(self.entry.digits())
         release("decoder", "sta", "misty1", "digits", "crc16")
         return tok
+
+    def load_code(self):
+        """Load the code of every kind of entry now: a board that keeps its code resident
+        (stsmeter.keep_code) loads it at start rather than in its first entries."""
+        from . import acceptance, amount, clock, keyrecord, shortcodes  # noqa: F401
+        from .decoder import make_cipher
+
+        make_cipher(self.ea, self.key)
 
     def set_load(self, watts):
         """The load (W) the premises would draw; it draws only while the relay is closed."""
