@@ -175,7 +175,7 @@ class VirtualPico:
                             % (" | ".join(self._stderr[-8:]) or "no message"))
         if "error" in answer:
             raise PicoError("virtual pico: %s: %s" % (op, answer["error"]))
-        if answer.get("off") and op not in ("power", "state"):
+        if answer.get("off") and op not in ("power", "state", "wait?"):
             raise PowerOff("virtual pico: %s: the board lost power (%s)"
                            % (op, answer.get("why")))
         return answer
@@ -268,8 +268,14 @@ class VirtualPico:
     def wait(self, timeout_ms=10000, check=True, **cond):
         """Wait until lcd=regex (on "line1\\nline2"), relay=bool, led, buzzer, console=regex
         (on the serial output after since=offset) all hold; PicoError after timeout_ms
-        of emulated time unless check=False. Returns the answer (ok, ns, lcd)."""
-        answer = self.call("wait", timeout_ms=timeout_ms, **cond)
+        of emulated time unless check=False. A reset of the board (not a power cut) does not
+        end the wait. Returns the answer (ok, ns, lcd)."""
+        while True:
+            answer = self.result(self.send("wait", timeout_ms=timeout_ms, **cond), "wait?")
+            if not (answer.get("off") and answer.get("why") == "reset"):
+                break  # a reset (mpremote reset, the watchdog) restarts the board: wait on
+        if answer.get("off"):
+            raise PowerOff("virtual pico: wait: the board lost power (%s)" % answer.get("why"))
         if check and not answer["ok"]:
             raise PicoError("virtual pico: waited %d ms for %s; the LCD shows %r; console: %s"
                             % (timeout_ms, cond, answer["lcd"], self.console()[-300:]))
