@@ -1,5 +1,6 @@
 # stsmeter: everything a fresh clone needs is set up by these targets.
-#   make sim     set up, then run the meter firmware on this PC (MicroPython unix port)
+#   make sim     set up, then run the meter firmware on this PC (MicroPython unix port);
+#                BOARD=rpi_pico: deployed onto a virtual Raspberry Pi Pico (rp2040js)
 #   make test    set up, then run every host test (CPython, MicroPython unix, 32-bit wasm)
 #   make bench   set up, then print the benchmark figures as JSON lines
 PYTHON ?= python3
@@ -34,8 +35,21 @@ test: setup
 bench: setup
 	$(BIN)/python tools/bench.py
 
-sim: $(PY_STAMP)
-	$(BIN)/python tools/simterm.py
+# make sim [BOARD=sim|rpi_pico]: sim (the default) runs the firmware on the unix port with
+# the PC as the board (.sim/); rpi_pico deploys it onto a virtual Pico and drives it through
+# its pins (.sim-pico/).
+SIM_BOARD := $(or $(BOARD),sim)
+SIM_TERM_sim := simterm
+SIM_TERM_rpi_pico := picoterm
+SIM_STAMPS_rpi_pico := $(PICO_STAMP)
+ifneq ($(filter sim,$(MAKECMDGOALS)),)
+ifeq ($(SIM_TERM_$(SIM_BOARD)),)
+$(error make sim: no board "$(BOARD)": use BOARD=sim (the PC, the default) or BOARD=rpi_pico)
+endif
+endif
+
+sim: $(PY_STAMP) $(SIM_STAMPS_$(SIM_BOARD))
+	$(BIN)/python tools/$(SIM_TERM_$(SIM_BOARD)).py
 
 # make deploy BOARD=rpi_pico|esp32_devkitc|sim [PORT=/dev/ttyACM0] [METER=meter.json]
 #             [SIM_ROOT=dir] [NO_RESET=1] [DEPS=1]

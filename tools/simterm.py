@@ -49,6 +49,14 @@ def _token(key, minutes_ago, now, **fields):
 
 def provision(folder, micropython):
     """A demo meter provisioned two hours ago, and tokens for it."""
+    used = demo_meter(folder)
+    # the "already used" one: enter it once, on the real firmware, with nobody watching
+    run(folder, micropython, used + "#q", capture=True)
+
+
+def demo_meter(folder):
+    """Write the demo meter (DIR/meter.json) and its tokens (DIR/tokens.txt); returns the
+    token to enter once on the meter so that it is the "already used" one."""
     now = datetime.datetime.utcnow().replace(second=0, microsecond=0)
     meter = {"decoder_key": demo_key(1), "ea": "07", "base_date": 2014, "key_type": KT,
              "krn": 1, "ti": TI, "sgc": SGC, "ken": 255, "pan": PAN, "mfr_code": "07",
@@ -80,8 +88,7 @@ def provision(folder, micropython):
         for label, token in tokens:
             group = " ".join(token[i:i + 4] for i in range(0, 20, 4))
             f.write("%s  %s\n" % (group, label))
-    # the "already used" one: enter it once, on the real firmware, with nobody watching
-    run(folder, micropython, used + "#q", capture=True)
+    return used
 
 
 def run(folder, micropython, keys=None, capture=False):

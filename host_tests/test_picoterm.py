@@ -1,0 +1,107 @@
+"""tools/picoterm.py (`make sim BOARD=rpi_pico`) end to end, its input from a pipe: a demo
+meter deployed onto the virtual Pico (tools/virtual_pico.py) by tools/deploy.py, a token
+typed on its keypad, the result read from the frame picoterm prints (the LCD as the
+emulator decodes it from the I2C bytes, the relay at its pin)."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from conftest import TOOLS
+
+PICOTERM = TOOLS / "picoterm.py"
+FIRST_RUN_S = 240  # wall time: the first run compiles and deploys (~20-30 s) and boots
+
+
+def picoterm(*args):
+    return subprocess.run([sys.executable, str(PICOTERM), *map(str, args)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_help_and_a_file_as_dir(tmp_path):
+    r = picoterm("--help")
+    assert r.returncode == 0
+    assert "--dir" in r.stdout and "--reset" in r.stdout
+    afile = tmp_path / "not_a_folder"
+    afile.write_text("")
+    r = picoterm("--dir", afile)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.splitlines()) == 1
+    assert "not a folder" in r.stderr
+
+
+class Picoterm:
+    """picoterm with a pipe for stdin; its stdout read as it comes."""
+
+    def __init__(self, folder):
+        self.proc = subprocess.Popen([sys.executable, str(PICOTERM), "--dir", str(folder)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.out = b""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        while True:
+            chunk = self.proc.stdout.read1(4096)
+            if not chunk:
+                return
+            self.out += chunk
+
+    def frames(self):
+        """The frames printed so far (each ends with a blank line)."""
+        return self.out.decode(errors="replace").split("\n\n")[:-1]
+
+    def wait(self, pred, deadline, what):
+        while time.monotonic() < deadline:
+            if any(pred(f) for f in self.frames()):
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.proc.kill()
+        code = self.proc.wait()
+        raise AssertionError("picoterm never showed %s; exit status %s, stderr %r, output:\n%s"
+                             % (what, code, self.proc.stderr.read().decode()[-500:],
+                                self.out.decode(errors="replace")[-1500:]))
+
+    def type(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+
+def token(folder, label):
+    for line in (folder / "tokens.txt").read_text().splitlines():
+        if line[26:] == label:
+            return line[:24].replace(" ", "")
+    raise AssertionError("no %r token in tokens.txt" % label)
+
+
+def test_a_credit_token_typed_from_a_pipe(tmp_path):
+    if not (TOOLS / "pico" / "node_modules" / "rp2040js").is_dir():
+        pytest.fail("the Pico emulator is missing: run the tests with `make test`")
+    folder = tmp_path / "pico"
+    deadline = time.monotonic() + FIRST_RUN_S
+    term = Picoterm(folder)
+    try:
+        term.wait(lambda f: "console:" in f, deadline, "its frame")
+        assert (folder / "deployed.sha256").exists()
+        term.type(token(folder, "10 kWh") + "#")  # all at once: picoterm queues the presses
+        term.wait(lambda f: "|Accept 10.0 kWh |" in f and "|Credit 11.0 kWh |" in f
+                  and "Relay   ON" in f, time.monotonic() + 60, "the accept and the relay on")
+        term.type("q")
+        assert term.proc.wait(timeout=30) == 0
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+            term.proc.wait()
+    term._reader.join(timeout=5)
+    last = term.out.decode().strip().splitlines()[-1]
+    assert last.startswith("Meter off (a power cut). Its flash is ")
+    assert str(folder / "flash.img") in last
+    assert "`make sim BOARD=rpi_pico` powers it on again" in last
+    assert "tools/picoterm.py --reset` makes a new meter" in last
+    assert term.proc.stderr.read() == b""
