@@ -1,6 +1,7 @@
 """The meter loads the code for an entry when the entry ends and releases it after, so only
 its idle code stays in RAM (issue 3: it must run in a 64 KB heap; the figures are in
-`make bench`). Checked in MicroPython and in CPython."""
+`make bench`); a board that keeps its code resident (CODE_LOADING = "resident") loads it
+all at start and never again. Checked in MicroPython and in CPython."""
 
 import json
 import subprocess
@@ -24,11 +25,16 @@ from stsmeter.seal import Sealer
 from stsmeter.store import Store
 
 doc = json.loads(sys.stdin.readline())
+if doc.get("resident"):
+    import stsmeter
+    stsmeter.keep_code()
 results = []
 sealer = Sealer(b"probe-device-id!")
 m = Meter(Config(doc["meter"]), Store(sys.argv[1], sealer.cmac), sealer, 0,
           lambda e: results.append(e.get("result")) if e["event"] == "result" else None,
           os.urandom)
+if doc.get("resident"):
+    m.load_code()
 print(json.dumps({"after": "start", "modules": sorted(k for k in sys.modules
                                                        if k.startswith("stsmeter"))}))
 for keys in doc["entries"]:
@@ -45,7 +51,7 @@ def runtime(request):
     return request.param
 
 
-def probe(tmp_path, runtime, meter, entries):
+def probe(tmp_path, runtime, meter, entries, resident=False):
     script = tmp_path / "probe.py"
     script.write_text(PROBE)
     if runtime == "cpython":  # (the shim provides micropython, cryptolib)
@@ -57,7 +63,8 @@ def probe(tmp_path, runtime, meter, entries):
         cmd = [micropython_exe(), str(script), str(tmp_path / "state")]
         env = {"MICROPYPATH": str(FIRMWARE_LIB)}
     proc = subprocess.run(cmd, capture_output=True, text=True,
-                          input=json.dumps({"meter": meter, "entries": entries}) + "\n",
+                          input=json.dumps({"meter": meter, "entries": entries,
+                                            "resident": resident}) + "\n",
                           env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in proc.stdout.splitlines()]
@@ -85,3 +92,23 @@ def test_a_key_change_set_on_an_ea11_meter_is_released_too(tmp_path, runtime):
     assert [o["results"] for o in out[1:]] == [["kct_partial"]] * 3 + [["accept"], ["accept"]]
     for o in out:
         assert set(o["modules"]) == RESIDENT, o["after"]
+
+
+def test_resident_code_is_loaded_at_start_and_kept(tmp_path, runtime):
+    """CODE_LOADING = "resident": every entry's code is there from the start, nothing is
+    loaded or released after; the decoder kept with its key schedule follows a key change."""
+    new_key = "1122334455667788"
+    kct = make("key_change", new_key=new_key, krn=2, kt=2, ti=1, minutes=30)
+    entries = [credit(5, minutes=60) + "#", "0#", "12345#"] + [s + "#" for s in kct] + [
+        credit(1, key=new_key, minutes=90) + "#", credit(1, minutes=91) + "#"]
+    out = probe(tmp_path, runtime, meter_doc(), entries, resident=True)
+    assert [o["results"] for o in out[1:]] == [["accept"], ["short_code"], ["format"],
+                                              ["kct_partial"], ["accept"], ["accept"],
+                                              ["crc"]]  # the old key's token: refused
+    loaded = set(out[0]["modules"])
+    assert RESIDENT < loaded
+    assert {"stsmeter.acceptance", "stsmeter.shortcodes", "stsmeter.sta",
+            "stsmeter.decoder"} <= loaded
+    assert "stsmeter.startup" not in loaded and "stsmeter.meterjson" not in loaded
+    for o in out:
+        assert set(o["modules"]) == loaded, o["after"]

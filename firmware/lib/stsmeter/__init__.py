@@ -17,6 +17,12 @@ def keep_code():
     _keep = True
 
 
+def code_kept():
+    """True when the board keeps its code resident (keep_code): objects made from it, such
+    as the decoder with its key schedule, may then be kept too."""
+    return _keep
+
+
 def make_room():
     """Collect garbage before loading the code for a job: what the job loads then lands in
     the heap's free stretches rather than among the garbage of the last minutes, which

@@ -19,6 +19,7 @@ def install(m, ea, key, kt, krn, ti, ken, sgc, base_year):
     m.ea, m.key, m.kt, m.krn, m.ti = ea, key, kt, krn, ti
     m.ken, m.sgc, m.base_year = ken, sgc, base_year
     m.kct = KeyChange(len(key), m.cfg.key_change_timeout_s)
+    m.decoder = None  # a kept key schedule is the old key's
 
 
 def seal(m):

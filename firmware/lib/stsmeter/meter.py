@@ -14,7 +14,7 @@ room keeps it instead (CODE_LOADING = "resident" in its pin map: load_code at st
 
 from micropython import const
 
-from . import entry, eventlog, forget, make_room, record, release, screen
+from . import code_kept, entry, eventlog, forget, make_room, record, release, screen
 from .credit import FOREVER, Credit
 from .lockout import Lockout
 from .supply import Supply
@@ -65,6 +65,7 @@ class Meter:
         self._relay = False  # what the relay was last set to (off before power-on)
         self._held_by = 0  # why it was last opened
         self.bytes_saved = 0
+        self.decoder = None  # kept between tokens when the code is resident
         from . import startup
 
         startup.boot(self)
@@ -106,11 +107,17 @@ class Meter:
 
     def _decode(self):
         """The entered token decoded with the meter's key. The cipher (its tables, the key
-        schedule) and the decoder are loaded for it and released before the rules load;
-        the Token (token.py) goes on to acceptance.py."""
+        schedule) and the decoder are loaded for it and released before the rules load
+        (kept, with the key schedule, when the code is resident); the Token (token.py)
+        goes on to acceptance.py."""
         from .decoder import Decoder, make_cipher
 
-        tok = Decoder(make_cipher(self.ea, self.key)).decode(self.entry.digits())
+        dec = self.decoder
+        if dec is None:
+            dec = Decoder(make_cipher(self.ea, self.key))
+            if code_kept():  # resident code: keep the key schedule too (until a key change)
+                self.decoder = dec
+        tok = dec.decode(self.entry.digits())
         release("decoder", "sta", "misty1", "digits", "crc16")
         return tok
 
