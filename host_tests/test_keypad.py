@@ -75,6 +75,12 @@ def test_an_idle_scan_only_reads_the_columns():
     assert len(writes) == 4 + 2 * 4 + 4  # release all, each row down and up, all down
 
 
+def test_default_debounce_is_20_ms():
+    m, kp = make()
+    m.press(KEYS16.index("5"))
+    assert run(m, kp, 0, 100) == [(20, KEYS16.index("5"))]
+
+
 def test_clean_press_is_reported_after_the_debounce_time():
     m, kp = make(debounce_ms=40)
     m.press(KEYS16.index("6"))
@@ -83,7 +89,7 @@ def test_clean_press_is_reported_after_the_debounce_time():
 
 
 def test_bouncing_press_and_release_give_exactly_one_event():
-    m, kp = make()
+    m, kp = make(debounce_ms=40)
     m.play(9, 100, PRESS_BOUNCE)  # closes at 100, bounces until 109
     events = run(m, kp, 0, 600)
     assert events == [(109 + 40, 9)]
@@ -117,7 +123,7 @@ def test_press_release_press_gives_two_events_and_a_short_gap_none():
 
 
 def test_held_key_gives_one_event_then_one_long_event_and_no_repeat():
-    m, kp = make(long_ms=1000)
+    m, kp = make(debounce_ms=40, long_ms=1000)
     m.press(13)  # "0"
     events = run(m, kp, 0, 5000, step=10)
     assert events == [(40, 13), (1000, LONG | 13)]
@@ -138,7 +144,7 @@ def test_release_before_long_ms_gives_no_long_event():
 
 
 def test_two_key_rollover():
-    m, kp = make()
+    m, kp = make(debounce_ms=40)
     a, b = KEYS16.index("1"), KEYS16.index("9")
     m.press(a)
     events = run(m, kp, 0, 200)
@@ -203,7 +209,7 @@ def test_full_queue_drops_the_oldest_events():
 
 def test_ticks_wrap_around():
     start = TICKS_PERIOD - 25  # ticks_ms wraps to 0 25 ms after the press
-    m, kp = make()
+    m, kp = make(debounce_ms=40)
     m.play(6, start, PRESS_BOUNCE)
     events = run(m, kp, start, time.ticks_add(start, 3000))
     assert events == [(time.ticks_add(start, 9 + 40), 6), (time.ticks_add(start, 1009), LONG | 6)]

@@ -45,7 +45,7 @@ def _crowded(bits):
 
 
 class Keypad:
-    def __init__(self, rows, cols, keys, debounce_ms=40, long_ms=1000, queue_len=16):
+    def __init__(self, rows, cols, keys, debounce_ms=20, long_ms=1000, queue_len=16):
         n = len(rows) * len(cols)
         if len(keys) != n or not 0 < n <= _MAX_KEYS:
             raise ValueError("keys must label every row x column position")
