@@ -5,11 +5,11 @@ emulator decodes it from the I2C bytes, the relay at its pin)."""
 
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 from conftest import TOOLS
+from piped import Piped
 
 PICOTERM = TOOLS / "picoterm.py"
 FIRST_RUN_S = 240  # wall time: the first run compiles and deploys (~20-30 s) and boots
@@ -33,27 +33,15 @@ def test_help_and_a_file_as_dir(tmp_path):
     assert "not a folder" in r.stderr
 
 
-class Picoterm:
+class Picoterm(Piped):
     """picoterm with a pipe for stdin; its stdout read as it comes."""
 
     def __init__(self, folder):
-        self.proc = subprocess.Popen([sys.executable, str(PICOTERM), "--dir", str(folder)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        self.out = b""
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        while True:
-            chunk = self.proc.stdout.read1(4096)
-            if not chunk:
-                return
-            self.out += chunk
+        super().__init__([sys.executable, str(PICOTERM), "--dir", str(folder)])
 
     def frames(self):
         """The frames printed so far (each ends with a blank line)."""
-        return self.out.decode(errors="replace").split("\n\n")[:-1]
+        return self.text().split("\n\n")[:-1]
 
     def wait(self, pred, deadline, what):
         while time.monotonic() < deadline:

@@ -1,35 +1,22 @@
 """End to end: `make sim`'s firmware (firmware/main.py on the MicroPython unix port with
 boards/sim.py) driven through its keyboard input, read from the screen it draws."""
 
-import subprocess
 import sys
-import threading
 import time
 
 import pytest
 from conftest import TOOLS
+from piped import Piped
 
 ESC_CLEAR = "\x1b[H\x1b[2J"
 
 
-class Sim:
+class Sim(Piped):
     def __init__(self, folder):
-        self.proc = subprocess.Popen([sys.executable, str(TOOLS / "simterm.py"), "--dir",
-                                      str(folder)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.out = b""
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        while True:
-            chunk = self.proc.stdout.read1(4096)
-            if not chunk:
-                return
-            self.out += chunk
+        super().__init__([sys.executable, str(TOOLS / "simterm.py"), "--dir", str(folder)])
 
     def frame(self):
-        text = self.out.decode(errors="replace")
+        text = self.text()
         return text.rsplit(ESC_CLEAR, 1)[-1] if ESC_CLEAR in text else ""
 
     def lcd(self):
