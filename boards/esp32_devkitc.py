@@ -40,9 +40,9 @@ PULSE_PIN = 19
 PULSE_IMP_PER_KWH = 1000
 
 # Meter code: "per_entry" loads the code for each entry and releases it after (fits a
-# 64 KB heap); "resident" loads it all at start and keeps it (faster entries, about
-# 45 KB more heap). Per entry here until measured on a board: an ESP32 without PSRAM has
-# about 110 KB of heap for MicroPython.
+# 64 KB heap); "resident" loads it all at start and keeps it (entries 3-6x faster on the
+# virtual Pico, for about 23 KB more heap there). Per entry here until measured on an
+# ESP32, whose heap without PSRAM is about half a Pico's.
 CODE_LOADING = "per_entry"
 
 # time.time() counts from 2000-01-01 on esp32 (the unix port and rp2 use 1970).

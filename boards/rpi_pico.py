@@ -34,8 +34,8 @@ PULSE_IMP_PER_KWH = 1000
 
 # Meter code: "resident" loads the code of every kind of entry at start and keeps it;
 # "per_entry" loads it for each entry and releases it after (fits a 64 KB heap, but every
-# entry pays the loading, ~300 ms on a Pico). The Pico has room: `make bench` measures
-# both on the virtual Pico (README, "Benchmarks").
+# credit token then takes ~450 ms instead of ~80 ms on the virtual Pico). The Pico has
+# room (about 23 KB more heap used): `make bench` measures both (README, "Benchmarks").
 CODE_LOADING = "resident"
 
 # time.time() counts from 1970-01-01 on rp2. The RTC starts at 2021-01-01 00:00 at every

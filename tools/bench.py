@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""`make bench`: codec cost on each runtime, board estimates and .mpy sizes, as JSON lines.
+"""`make bench`: codec cost on each runtime, board estimates and .mpy sizes, as JSON lines,
+then the board figures measured on the virtual Pico (tools/bench_pico.py).
 
 Figures are the best of several runs (the host is shared; the minimum is the least
-disturbed). Board times are estimates: unix-port time x a factor from published
-benchmarks of plain small-int loops (README, "Benchmarks").
+disturbed). The est_ms_* board times are estimates: unix-port time x a factor from
+published benchmarks of plain small-int loops (README, "Benchmarks"); the ESP32 has only
+those, the Pico is measured on its emulator ("pico_*" rows).
 """
 
 import json
@@ -230,6 +232,9 @@ def main():
         print(json.dumps(row))
     for board in ("rpi_pico", "esp32_devkitc"):
         print(json.dumps(mpy_size(board)))
+    sys.stdout.flush()
+    # board figures measured on the virtual Pico (its own JSON lines)
+    subprocess.run([sys.executable, os.path.join(HERE, "bench_pico.py")], check=True)
 
 
 if __name__ == "__main__":
