@@ -54,3 +54,12 @@ def device_id():
     import machine
 
     return machine.unique_id()
+
+
+def flash():
+    """The block device under the board's filesystem (littlefs on the "vfs" partition):
+    the meter keeps its state journal in whole blocks of it (journal.py). Not yet run on
+    an ESP32: the journal is tested on the virtual Pico and over littlefs on the PC."""
+    import esp32
+
+    return esp32.Partition.find(esp32.Partition.TYPE_DATA, label="vfs")[0]

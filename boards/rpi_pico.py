@@ -48,3 +48,11 @@ def device_id():
     import machine
 
     return machine.unique_id()
+
+
+def flash():
+    """The block device under the board's filesystem (littlefs on the last 1408 KB of the
+    flash): the meter keeps its state journal in whole blocks of it (journal.py)."""
+    import rp2
+
+    return rp2.Flash()

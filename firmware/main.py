@@ -1,18 +1,19 @@
-"""Board entry point: run the meter firmware with this board's pin map (board.py)."""
+"""Board entry point: run the meter firmware with this board's pin map (board.py).
 
-import sys
+Ctrl-C from the USB serial is off from the first line: a board in production mode (the
+`production` mark, stsmeter/production.py) keeps it off and never comes back to the REPL;
+a development board turns it back on at once, so mpremote stops the meter as usual.
+"""
 
-import board
-from stsmeter import app
+import micropython
 
+micropython.kbd_intr(-1)
 try:
-    app.run(board)
-except KeyboardInterrupt:
-    pass
-except Exception as e:  # on a board: show it on the console, then start again
-    sys.print_exception(e)
-    if board.NAME != "sim":
-        import machine
+    open("production").close()
+except OSError:
+    micropython.kbd_intr(3)  # a development board
 
-        machine.reset()
-    raise
+import board  # noqa: E402
+from stsmeter import app  # noqa: E402
+
+app.main(board)

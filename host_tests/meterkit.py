@@ -61,16 +61,26 @@ class Bench:
 
     def run_raw(self, *lines):
         """Run script lines: (exit code, events); a meter that refuses to start is an answer."""
+        return self.run_bytes(("\n".join(lines) + "\n").encode())
+
+    def run_bytes(self, data, timeout=120):
+        """Run a script given as bytes (any bytes): (exit code, events)."""
         script = TOOLS / "meter_script.py"
         if self.runtime == "cpython":
             cmd, env = [sys.executable, str(script)], None
         else:
             cmd = [micropython_exe(), str(script)]
             env = dict(os.environ, MICROPYPATH=str(FIRMWARE_LIB))
-        proc = subprocess.run(cmd + [self.meter_file, self.dir], input="\n".join(lines) + "\n",
-                              capture_output=True, text=True, env=env, timeout=120)
-        self.stderr = proc.stderr
+        proc = subprocess.run(cmd + [self.meter_file, self.dir], input=data,
+                              capture_output=True, env=env, timeout=timeout)
+        self.stderr = proc.stderr.decode(errors="replace")
         return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()]
+
+    def write_doc(self, doc):
+        """Replace the provisioning file with any JSON value (or bytes, as they are)."""
+        data = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+        with open(self.meter_file, "wb") as f:
+            f.write(data)
 
     def run(self, *lines):
         """Run script lines on a meter that starts; returns the events (dicts)."""

@@ -116,7 +116,7 @@ def test_module_is_constants_only(board):
     tree = ast.parse((BOARDS_DIR / (name + ".py")).read_text())
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            assert node.name == "device_id"
+            assert node.name in ("device_id", "flash")  # the chip's ID, the FS's flash
         elif isinstance(node, ast.Assign):
             ast.literal_eval(node.value)  # a literal, nothing computed
         else:

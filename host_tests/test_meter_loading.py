@@ -34,7 +34,8 @@ m = Meter(Config(doc["meter"]), Store(sys.argv[1], sealer.cmac), sealer, 0,
           lambda e: results.append(e.get("result")) if e["event"] == "result" else None,
           os.urandom)
 if doc.get("resident"):
-    m.load_code()
+    from stsmeter.app import load_code
+    load_code(m)
 print(json.dumps({"after": "start", "modules": sorted(k for k in sys.modules
                                                        if k.startswith("stsmeter"))}))
 for keys in doc["entries"]:
@@ -61,7 +62,7 @@ def probe(tmp_path, runtime, meter, entries, resident=False):
                % (str(tmp_path / "state"), str(script))]
     else:
         cmd = [micropython_exe(), str(script), str(tmp_path / "state")]
-        env = {"MICROPYPATH": str(FIRMWARE_LIB)}
+        env = {"MICROPYPATH": "%s:.frozen" % FIRMWARE_LIB}  # (.frozen: asyncio, for app)
     proc = subprocess.run(cmd, capture_output=True, text=True,
                           input=json.dumps({"meter": meter, "entries": entries,
                                             "resident": resident}) + "\n",

@@ -121,6 +121,6 @@ def test_firmware_without_state_or_key_refuses_to_start(sim_dir):
     for f in (sim_dir / "state").iterdir():
         f.unlink()
     again = Sim(sim_dir)
-    again.wait(lambda: again.lcd() == ["Not provisioned", "see console"])
+    again.wait(lambda: again.lcd() == ["Not provisioned", "decoder_key"])  # what is missing
     assert again.proc.wait(timeout=20) == 0
     assert b"cannot start" in again.out

@@ -249,6 +249,154 @@ def test_power_cut_in_the_middle_of_every_flash_write_of_a_token(golden, tmp_pat
     assert "before" in outcomes  # the first write was cut: nothing committed yet
 
 
+# -- a person with the board's files: old files copied back, files deleted ---------
+
+
+def files_by_mpremote(pico, *args):
+    """mpremote on the board's USB serial (the meter stops: Ctrl-C), then stepped again."""
+    pico.mode(stepped=False, realtime=True)
+    try:
+        return mpremote(pico.port, *args)
+    finally:
+        pico.mode(stepped=True, realtime=False)
+
+
+@pytest.fixture
+def pico_usb(golden, tmp_path):
+    """The provisioned meter with its USB serial on a pty."""
+    image = tmp_path / "flash.img"
+    shutil.copy(golden, image)
+    with VirtualPico(image, serial_pty=True) as board:
+        board.wait(lcd=READY, timeout_ms=5000)
+        yield board
+
+
+def test_old_state_files_copied_back_with_mpremote_are_tamper(pico_usb, tmp_path):
+    pico = pico_usb
+    ts = [credit(1, minutes=60 + i) for i in range(4)]
+    for t in ts[:2]:
+        assert result(pico, t + "#")[0] == "Accept 1.0 kWh"
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    names = files_by_mpremote(pico, "exec", "import os; print(' '.join(os.listdir('state')))")
+    for name in names.split():  # (mpremote copies a board's folder file by file)
+        files_by_mpremote(pico, "fs", "cp", ":state/" + name, str(copy / name))
+    pico.power_cycle()
+    pico.wait(lcd=READY, timeout_ms=5000)
+    for t in ts[2:]:
+        assert result(pico, t + "#")[0] == "Accept 1.0 kWh"
+    # the current state files removed, the copies put back
+    files_by_mpremote(pico, "exec", "import os\nfor n in os.listdir('state'):\n"
+                      "    os.remove('state/' + n)")
+    files_by_mpremote(pico, "fs", "cp", *sorted(str(p) for p in copy.iterdir()), ":state/")
+    pico.power_cycle()
+    pico.wait(lcd=READY, timeout_ms=5000)
+    assert pico.lcd[1].rstrip() == "TAMPER" and not pico.relay
+    assert short(pico, 0) == ("Credit", "4.0 kWh")  # the newest state, not the copy's
+    assert result(pico, ts[3] + "#") == ("Used", "Entered before")
+
+
+def test_state_files_deleted_with_mpremote_keep_the_key_and_the_credit(pico_usb):
+    pico = pico_usb
+    assert result(pico, credit(2) + "#") == ("Accept 2.0 kWh", "Credit 2.0 kWh")
+    files_by_mpremote(pico, "exec", "import os\nfor n in os.listdir('state'):\n"
+                      "    os.remove('state/' + n)\nos.rmdir('state')")
+    pico.power_cycle()
+    pico.wait(lcd=READY, timeout_ms=5000)
+    assert pico.lcd[1].rstrip() == "TAMPER" and not pico.relay
+    assert short(pico, 0) == ("Credit", "2.0 kWh")
+    # the key is still there: the utility's clear-tamper token is taken
+    assert result(pico, make("clear_tamper", minutes=120) + "#") == ("Accept",
+                                                                       "tamper cleared")
+    pico.run(1000)
+    assert pico.relay
+
+
+# -- production mode: the USB serial does not reach the REPL ----------------------------
+
+WIPE = ("import rp2, board\nfrom stsmeter.seal import Sealer\n"
+        "from stsmeter.journal import Journal\nfrom stsmeter.decommission import wipe\n"
+        "wipe(Journal(rp2.Flash(), 'state', Sealer(board.device_id()).cmac))\n")
+JOURNAL_BLOCKS = ("import rp2\nf = rp2.Flash()\nb = bytearray(4)\nn = 0\n"
+                  "for i in range(f.ioctl(4, 0)):\n    f.readblocks(i, b)\n"
+                  "    n += b == b'STSJ'\nprint(n)\n")
+
+
+def mpremote_refused(port, *args, wait_s=30):
+    """mpremote cannot get in: it gives up ("could not enter raw repl") or waits for an
+    answer that never comes (on a development board it is in within ~2 s)."""
+    proc = subprocess.Popen([sys.executable, "-m", "mpremote", "connect", port, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.communicate()
+        return True
+    return proc.returncode != 0 and "raw repl" in out.lower()
+
+
+@pytest.fixture
+def production(pico_usb, tmp_path):
+    """The meter erased and provisioned anew with "production": true in meter.json."""
+    pico = pico_usb
+    meter = tmp_path / "production.json"
+    meter.write_text(json.dumps(meter_doc(production=True)))
+    files_by_mpremote(pico, "exec", WIPE)
+    files_by_mpremote(pico, "fs", "cp", str(meter), ":meter.json")
+    pico.power_cycle()
+    pico.wait(lcd=READY, timeout_ms=5000)
+    return pico
+
+
+def test_production_mode_closes_the_repl_to_mpremote(production):
+    pico = production
+    pico.mode(stepped=False, realtime=True)
+    assert mpremote_refused(pico.port, "exec", "print(1)")
+    assert mpremote_refused(pico.port, "fs", "ls", ":state")
+    pico.power_cycle()  # at power-on too, before the meter has started
+    assert mpremote_refused(pico.port, "exec", "print(1)")
+    pico.mode(stepped=True, realtime=False)
+    pico.wait(lcd=READY, timeout_ms=5000)
+    assert result(pico, credit(3) + "#") == ("Accept 3.0 kWh", "Credit 3.0 kWh")
+
+
+def test_decommission_erases_key_and_state_then_opens_the_repl(production):
+    pico = production
+    assert result(pico, credit(3) + "#")[0] == "Accept 3.0 kWh"
+    pico.power_off()
+    pico.stick("*")  # held while the board is powered on
+    pico.power_on()
+    pico.wait(lcd="Decommission", timeout_ms=5000)
+    pico.stick("*", on=False)
+    pico.run(500)
+    pico.type(make("clear_tamper", minutes=130) + "#", hold_ms=60, gap_ms=60)
+    pico.wait(lcd="Not provisioned", timeout_ms=10000)  # restarted, no key, no state
+    pico.mode(stepped=False, realtime=True)
+    assert mpremote(pico.port, "exec", JOURNAL_BLOCKS).strip() == "0"  # blocks erased
+    out = mpremote(pico.port, "exec", "import os\nprint(sorted(os.listdir()))\n"
+                   "print(os.listdir('state') if 'state' in os.listdir() else [])")
+    files, state = out.strip().splitlines()
+    assert "production" not in files and state == "[]"  # no mark, no state file
+    assert "decoder_key" not in mpremote(pico.port, "fs", "cat", ":meter.json")
+
+
+def test_decommission_wants_a_clear_tamper_token(production):
+    pico = production
+    pico.power_off()
+    pico.stick("*")
+    pico.power_on()
+    pico.wait(lcd="Decommission", timeout_ms=5000)
+    pico.stick("*", on=False)
+    pico.run(500)
+    assert result(pico, credit(3) + "#")[0] == "Refused"
+    pico.wait(lcd=READY, timeout_ms=10000)  # the meter starts as usual, credit not taken
+    assert short(pico, 0) == ("Credit", "0.0 kWh")
+    pico.mode(stepped=False, realtime=True)
+    assert mpremote_refused(pico.port, "exec", "print(1)")  # still in production
+
+
 # -- the LCD missing or failing -------------------------------------------------------
 
 
@@ -302,8 +450,10 @@ def test_mpremote_on_the_pty_reads_the_boards_files(golden, tmp_path):
     image = tmp_path / "flash.img"
     shutil.copy(golden, image)
     with VirtualPico(image, stepped=False, realtime=True, serial_pty=True) as pico:
+        pico.wait(lcd=READY, timeout_ms=5000)  # the meter is running: Ctrl-C stops it
         out = mpremote(pico.port, "exec", "import os; print(sorted(os.listdir('state')))")
-        assert out.strip() == "['provisioned', 'state.a']"
+        assert re.fullmatch(r"\[('journal\.[0-9]+', )+'provisioned', 'settings'\]",
+                            out.strip()), out
         meter = mpremote(pico.port, "fs", "cat", ":meter.json")
         assert "decoder_key" not in meter and KEY07 not in meter  # sealed, then removed
 

@@ -12,8 +12,9 @@ lower bound" for a real Pico; flash erase and program take the W25Q16JV's typica
 are measured on the same meter, from the same flash image.
 
 Rows: "pico_meter" per policy (boot to ready, '#' to the result for credit tokens, a
-short code and a key change set, flash per token, free heap at rest and lowest during an
-entry), "pico_keypad" (scan cost per row, idle CPU), "pico_decode" (per token, per
+short code and a key change set, flash per token between its '#' and its result, flash
+wear per save over the whole run with the idle work, free heap at rest and lowest during
+an entry), "pico_keypad" (scan cost per row, idle CPU), "pico_decode" (per token, per
 algorithm) and "pico_first_start" (provisioning: the first power-on after deploy).
 """
 
@@ -140,6 +141,7 @@ def timings(image, policy):
     with VirtualPico(image) as pico:
         ready = pico.wait(lcd=IDLE, timeout_ms=10000)
         boot = ready["ns"] / 1e6  # power-on at emulated time 0
+        since = ready["ns"]
         first, ops = entry(pico, credit(1) + "#", ACCEPTED)
         flash = [flash_of(ops)]
         nxt = []
@@ -153,7 +155,15 @@ def timings(image, policy):
         kct1, _ = entry(pico, kct[0] + "#", KCT_PARTIAL)
         kct2, _ = entry(pico, kct[1] + "#", KCT_DONE)
         after_kct, _ = entry(pico, credit(11, NEW_KEY) + "#", ACCEPTED)
+        pico.run(5000)  # the idle work (the journal's next block) done too
+        ops = pico.history(since=since)["flash"]
     n = len(flash)
+    # wear over the whole run, idle work included: a save is one 512-byte record program
+    saves = sum(1 for o in ops if o[1] == "program" and o[3] == 512)
+    wear = {"saves": saves,
+            "erases_per_save": round(sum(1 for o in ops if o[1] == "erase") / saves, 3),
+            "bytes_programmed_per_save": round(
+                sum(o[3] for o in ops if o[1] == "program") / saves)}
     no_erase = [ms for ms, f in zip(nxt, flash[1:]) if not f["erases"]]
     with_erase = [ms for ms, f in zip(nxt, flash[1:]) if f["erases"]]
     return {
@@ -166,6 +176,7 @@ def timings(image, policy):
         "ms_key_change": [round(kct1, 1), round(kct2, 1)],
         "ms_credit_after_key_change": round(after_kct, 1),
         "flash_per_token": {k: round(sum(f[k] for f in flash) / n, 2) for k in flash[0]},
+        "flash_wear": wear,
         "target_ms": TARGETS_MS,
         "targets_met": {"credit_first": first <= TARGETS_MS["credit_first"],
                         "credit_next": max(nxt) <= TARGETS_MS["credit_next"],

@@ -5,6 +5,9 @@
 Runs the real firmware meter (stsmeter.meter) under MicroPython or CPython; `tools/sim.py`
 starts it. Commands: keys <0-9*#C...>, token <20 digits>, load <watts>, advance <seconds>,
 power-cycle, status, and also energy <Wh> (pulse input), tamper, log.
+Lines are read as bytes, at most MAX_LINE of them: a longer line, or one with bytes beyond
+ASCII, is answered with one error event and the runner goes on. A meter that cannot start
+gives one error event and exit status 1; misuse, one line on stderr and exit status 2.
 STATE_DIR holds the meter's flash (state.a/state.b) and the simulated board around it:
 `device.id` (stands in for the chip's unique ID) and `clock` (the wall clock, meter-clock
 seconds, which goes on across runs and power cycles).
@@ -32,6 +35,8 @@ ORDER = ("event", "result", "detail", "amount", "unit", "closed", "reason", "lin
          "warning", "active",
          "credit_kwh", "relay", "lockout_s", "tamper", "krn", "kt", "ti", "ea", "base_date")
 KEYS = "0123456789*#C"
+MAX_LINE = 4096  # bytes in a command line, its end of line not counted
+MAX_ENERGY_WH = 1000000000  # in one `energy` command
 
 
 def out(event):
@@ -68,7 +73,10 @@ class Bench:
             _write(state_dir + "/device.id", dev)
         self.sealer = Sealer(bytes.fromhex(dev))
         clock = _read(state_dir + "/clock")
-        self.now = int(clock) if clock else 0
+        try:
+            self.now = int(clock) if clock else 0
+        except ValueError:
+            raise ValueError("the clock file %s/clock must hold whole seconds" % state_dir)
         self.lines = None
         self.boot()
 
@@ -102,6 +110,8 @@ class Bench:
         elif cmd == "load" and len(args) == 1 and args[0].isdigit():
             m.set_load(int(args[0]))
         elif cmd == "energy" and len(args) == 1 and args[0].isdigit():
+            if int(args[0]) > MAX_ENERGY_WH:
+                raise ValueError("energy must be 0..%d Wh" % MAX_ENERGY_WH)
             m.add_energy(int(args[0]) * 3600)
         elif cmd == "advance" and len(args) == 1 and args[0].isdigit():
             m.advance(int(args[0]))
@@ -118,6 +128,35 @@ class Bench:
         self.tick()
 
 
+def _why(e):
+    """An exception in one line (its type too, unless it is a plain refusal)."""
+    text = str(e)
+    if not isinstance(e, (OSError, ValueError)) or not text:
+        text = "%s: %s" % (type(e).__name__, text) if text else type(e).__name__
+    return " ".join(text.split())
+
+
+def lines(stream):
+    """(command line, None) or (None, why it is not one) for each line of a byte stream."""
+    while True:
+        raw = stream.readline(MAX_LINE + 2)  # a whole line: MAX_LINE bytes and CR LF
+        if not raw:
+            return
+        whole = raw.endswith(b"\n") or len(raw) < MAX_LINE + 2  # (or the last, unended)
+        text = raw.rstrip(b"\r\n")
+        if not whole or len(text) > MAX_LINE:
+            while raw and not raw.endswith(b"\n"):  # skip the rest of it
+                raw = stream.readline(MAX_LINE + 2)
+            yield None, "line longer than %d bytes" % MAX_LINE
+            continue
+        for b in text:
+            if b > 126 or (b < 32 and b != 9):
+                yield None, "not a command: bytes beyond printable ASCII"
+                break
+        else:
+            yield text.decode(), None
+
+
 def main():
     if len(sys.argv) != 3:
         sys.stderr.write("usage: meter_script.py METER.json STATE_DIR\n")
@@ -125,17 +164,16 @@ def main():
     stsmeter.collect_often()  # as the firmware does (app.run)
     try:
         bench = Bench(sys.argv[1], sys.argv[2])
-    except (OSError, ValueError) as e:
-        out({"event": "error", "detail": "cannot start the meter: %s" % e})
+    except Exception as e:  # whatever it is: one error event, never a traceback
+        out({"event": "error", "detail": "cannot start the meter: %s" % _why(e)})
         sys.exit(1)
-    while True:
-        line = sys.stdin.readline()
-        if not line:
-            break
+    for line, error in lines(sys.stdin.buffer):
         try:
+            if error:
+                raise ValueError(error)
             bench.command(line)
-        except ValueError as e:
-            out({"event": "error", "detail": str(e)})
+        except Exception as e:  # a bad command is answered, and the runner goes on
+            out({"event": "error", "detail": _why(e)})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 
 The firmware runs in the MicroPython unix port (default) or in CPython through the shim;
 DIR is the meter's flash and survives between runs (see tools/meter_script.py for the
-commands). Exit status 0, or 2 on misuse (bad arguments, meter file unreadable).
+commands). Exit status 0; 1 when the meter cannot start (one error event says why); 2 on
+misuse (bad arguments, meter or script file unreadable), with one line on stderr.
 """
 
 import argparse
@@ -41,8 +42,14 @@ def main(argv=None):
     if not os.path.isfile(args.meter):
         p.error("no meter file %s" % args.meter)
     cmd, env = command(args.runtime, os.path.abspath(args.meter), os.path.abspath(args.state))
-    stdin = sys.stdin if args.script == "-" else open(args.script)
-    return subprocess.run(cmd, stdin=stdin, env=env).returncode
+    try:
+        stdin = sys.stdin if args.script == "-" else open(args.script, "rb")
+    except OSError as e:
+        p.error("cannot read the script %s: %s" % (args.script, e.strerror or e))
+    try:
+        return subprocess.run(cmd, stdin=stdin, env=env).returncode
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

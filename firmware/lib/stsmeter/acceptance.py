@@ -5,6 +5,12 @@ Order: format -> class 1 (CRC, MfrCode; never TID-checked, works in lockout) -> 
 ((TID >> 16) > KEN, KEN 255 = never) -> used -> old -> function / range / overflow ->
 accept. A token's action, its TID and the lockout reset are saved in one atomic record, so
 the TID is stored exactly when the action is durable.
+
+The lockout count is reset only by an accepted meter-specific token and by a completed,
+accepted key change: a key change section that leaves the set incomplete does not reset
+it, and one that repeats a section held already writes nothing to flash. A rollover key
+change to the key in use is refused (a function error): it would clear the TID memory
+with the same key, and every token used before would count again.
 """
 
 from micropython import const
@@ -150,16 +156,19 @@ def _apply(m, tok):
 
 
 def _key_section(m, tok):
+    """One section of a key change set. Held until the set is complete (saved when the set
+    in progress changed); the lockout is reset only when a complete set is accepted."""
     got = add(m.kct, tok, m.now)
-    if got == PARTIAL:
-        m.lockout.reset()
-        return report(m, _KCT_PARTIAL, "key change: waiting for more", save=True,
+    if got == PARTIAL or not got:  # (0: a section held already, unchanged: no save)
+        return report(m, _KCT_PARTIAL, "key change: waiting for more", save=got == PARTIAL,
                       sections=m.kct.received())
     if got != COMPLETE:
         return report(m, _FUNCTION, "key change set not supported")
-    new = new_key(m.kct)
+    new = new_key(m.kct)  # the set's buffer is cleared: saved with the result below
     if new.kt == _DITK and m.kt != _DITK:
         return report(m, _KEY_TYPE, "change to an initialisation key refused", save=True)
+    if new.ro and new.key == bytes(m.key):
+        return report(m, _FUNCTION, "rollover to the same key refused", save=True)
     base = m.base_year
     if new.ro:  # rollover: new base date, fresh TID memory (spec 13.6)
         m.tids.clear()

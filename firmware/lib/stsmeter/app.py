@@ -14,11 +14,12 @@ from meter.json.
 import asyncio
 import json
 import os
+import sys
 import time
 
 from micropython import const
 
-from . import collect_often, keep_code
+from . import collect_often, forget, keep_code
 from .config import Config
 from .meter import Meter
 from .seal import Sealer
@@ -54,6 +55,17 @@ def wall_seconds(cfg):
     return max(0, t)
 
 
+def _store(board, sealer):
+    """Where the state goes: a flash journal in the blocks under the board's filesystem
+    when its pin map gives that block device (board.flash(), journal.py), else state files
+    (store.py: the PC)."""
+    if hasattr(board, "flash"):
+        from .journal import Journal
+
+        return Journal(board.flash(), STATE_DIR, sealer.cmac)
+    return Store(STATE_DIR, sealer.cmac)
+
+
 def _forget_key(doc):
     """Once the key is sealed in the state, keep meter.json without it."""
     if "decoder_key" in doc:
@@ -70,8 +82,14 @@ class Firmware:
             doc = json.load(f)
         cfg = Config(doc)
         sealer = Sealer(board.device_id())
-        self.meter = Meter(cfg, Store(STATE_DIR, sealer.cmac), sealer, wall_seconds(cfg),
-                           self.on_event, os.urandom)
+        self.store = _store(board, sealer)
+        self.meter = Meter(cfg, self.store, sealer, wall_seconds(cfg), self.on_event,
+                           os.urandom)
+        if cfg.production and "decoder_key" in doc:  # provisioned now: production mode
+            from . import production
+
+            production.enter()
+            production.close_repl()  # from now on, not only from the next power-on
         _forget_key(doc)
         self.speed = 1
         self.sim_load = 0
@@ -80,6 +98,9 @@ class Firmware:
         self._retry_display = getattr(devices.display, "retry", None)  # DisplayGuard
 
     def on_event(self, event):
+        if event.get("warning") == "settings_ignored":
+            print("stsmeter: meter.json differs from the settings provisioned (%s): ignored;"
+                  " re-provision to change them" % ", ".join(event["fields"]))
         buzzer = self.dev.buzzer
         if buzzer is not None and event["event"] == "result":
             from .buzzer import ACCEPT, REJECT
@@ -143,6 +164,16 @@ class Firmware:
             self.refresh()
             if self._retry_display is not None:
                 self._retry_display()
+            self._idle_work()
+
+    def _idle_work(self):
+        """A flash journal's idle work (it may erase a sector: ~50 ms in which the CPU runs
+        nothing, keypad scans included), only while nobody is typing: no entry going on
+        and no key for 2 s, so that no key press falls into it."""
+        maintain = getattr(self.store, "maintain", None)
+        m = self.meter
+        if maintain is not None and not m.entry.count and m.now - m.entry.last_key_at >= 2:
+            maintain()
 
     async def main(self):
         self.refresh()
@@ -154,11 +185,46 @@ class Firmware:
         await self.keys()
 
 
-def run(board, devices=None):
+def main(board):
+    """firmware/main.py's work: the meter; then, on a development board, the REPL. A board
+    in production mode (production.py) keeps Ctrl-C off and never returns to the REPL:
+    an error restarts it."""
+    from . import production
+
+    prod = production.on()
+    if not prod:
+        production.open_repl()
+    from . import __version__
+
+    print("stsmeter %s: %s" % (__version__, "production mode" if prod else
+                               "development mode (Ctrl-C: the REPL)"))
+    try:
+        run(board, production=prod)
+    except KeyboardInterrupt:  # (development only: Ctrl-C is off in production)
+        return
+    except Exception as e:  # on a board: on the console, then start again
+        sys.print_exception(e)
+        _restart()
+        raise  # the PC: no restart
+    if production.on():  # (provisioned now, maybe) a meter that cannot start waits,
+        while True:  # saying why on its display
+            time.sleep(3600)
+
+
+def _restart():
+    import machine
+
+    reset = getattr(machine, "reset", None)  # (not on the unix port)
+    if reset is not None:
+        reset()
+
+
+def run(board, devices=None, production=False):
     """Build the board's devices and run the meter until 'q' (the PC board) or power-off.
 
-    A meter that cannot start (no meter.json, or no key to provision or to unseal) says
-    why on its display and console and returns: restarting would not help."""
+    A meter that cannot start (no meter.json, a bad field in it, no key to provision or to
+    unseal, or anything else) says why on its display (the field, or the reason) and in
+    one line on its console, and returns: restarting would not help."""
     resident = _code_loading(board) == RESIDENT
     if resident:
         keep_code()
@@ -168,13 +234,54 @@ def run(board, devices=None):
         devices = board.devices() if hasattr(board, "devices") else _hardware(board)
     try:
         firmware = Firmware(board, devices)
-    except (OSError, ValueError) as e:
-        print("stsmeter: cannot start:", e)
-        devices.display.show(("Not provisioned", "see console"))
+    except Exception as e:  # whatever it is: said in one line, never a traceback
+        why = _why(e)
+        print("stsmeter: cannot start: %s" % why)
+        devices.display.show(("Not provisioned", _shown(why)))
         return
+    if production:
+        from . import decommission
+
+        if decommission.wanted(devices) and decommission.run(firmware):
+            _restart()  # a development board now, without key or state
+            return
+        forget("decommission")
     if resident:
-        firmware.meter.load_code()
+        load_code(firmware.meter)
     asyncio.run(firmware.main())
+
+
+def load_code(m):
+    """The code of every kind of entry, loaded now (resident code: stsmeter.keep_code)."""
+    from . import acceptance, amount, clock, keyrecord, shortcodes  # noqa: F401
+    from .decoder import make_cipher
+
+    make_cipher(m.ea, m.key)
+
+
+def _why(e):
+    """Why the meter cannot start, in one line."""
+    text = str(e)
+    if not isinstance(e, (OSError, ValueError)) or not text:
+        text = "%s: %s" % (type(e).__name__, text) if text else type(e).__name__
+    return " ".join(text.split())
+
+
+FIELDS = ("decoder_key", "ea", "base_date", "key_type", "krn", "ti", "sgc", "ken", "pan",
+          "mfr_code", "provisioned_at", "production", "settings")  # of meter.json
+
+
+def _shown(why):
+    """The display's second line for a meter that cannot start: the meter.json field the
+    reason names, else the reason, cut to the display's width."""
+    from .meterjson import SETTINGS
+
+    if " must " in why:
+        return why.split(" must ")[0][:16]
+    for word in why.split():
+        if word in FIELDS or word in SETTINGS:
+            return word[:16]
+    return why[:16]
 
 
 def _code_loading(board):

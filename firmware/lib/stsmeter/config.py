@@ -6,13 +6,15 @@
 
 `decoder_key` is needed only until the first start seals it into the state; a board keeps
 the file without it. The meter clock counts seconds from `provisioned_at`, so it stays a
-small int on a board for 34 years; clock.py converts between it and wall-clock time.
+small int on a board: it stops at record.CLOCK_MAX, about 34 years on (meter.py); clock.py
+converts between it and wall-clock time.
 """
 
 class Config:
     """A parsed, checked meter.json (meterjson.py checks it: ValueError naming the first
-    bad field); its fields and settings are attributes. Meter time 0 is `epoch_min`
-    minutes and `epoch_sec` seconds after 1993-01-01 00:00 UTC."""
+    bad field, whatever the document holds); its fields and settings are attributes.
+    Meter time 0 is `epoch_min` minutes and `epoch_sec` seconds after 1993-01-01 00:00
+    UTC."""
 
     def __init__(self, doc):
         from . import forget, meterjson, release

@@ -1,6 +1,7 @@
 """Assembling a key change token set (spec 10.3, 13.7) into a new key: loaded with a key
 change token. The set in progress is a keychange.KeyChange; a section that contradicts
-one already held starts the set again with it.
+one already held starts the set again with it, and a section already held, unchanged,
+changes nothing (add returns 0: nothing to save).
 """
 
 from micropython import const
@@ -31,7 +32,8 @@ class NewKey:
 
 
 def add(kct, tok, now):
-    """Take one decoded section token; returns PARTIAL, COMPLETE or UNSUPPORTED."""
+    """Take one decoded section token; returns PARTIAL, COMPLETE or UNSUPPORTED, or 0 when
+    it was held already, unchanged (the set in progress is as it was)."""
     idx = _SECTION[tok.sub]
     if kct.need == 0b0011 and (idx > 1 or (idx == 0 and tok.res)):
         return UNSUPPORTED  # no public layout for a 64-bit 3-token set (spec 10.3)
@@ -39,7 +41,9 @@ def add(kct, tok, now):
     rec = tok.block[0:6]
     bit = 1 << idx
     held = kct.sections[6 * idx : 6 * idx + 6]
-    if not kct.mask or (kct.mask & bit and held != rec):
+    if kct.mask & bit and held == rec:
+        return 0
+    if not kct.mask or kct.mask & bit:
         kct.mask = 0  # first section, or a contradicting one: (re)start the set
         kct.started = now
     kct.sections[6 * idx : 6 * idx + 6] = rec

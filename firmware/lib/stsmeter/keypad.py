@@ -162,6 +162,14 @@ class Keypad:
         """The debounced state of key `index`."""
         return bool(self._state >> index & 1)
 
+    def labels(self):
+        """Every key's label, by index."""
+        return self._labels
+
+    def index(self, label):
+        """The key index of a label ("*"); ValueError if the keypad has no such key."""
+        return self._labels.index(label)
+
     def label(self, event):
         """The key's label (a 1-char str from `keys`) for an event or a key index."""
         return self._labels[event & _INDEX]

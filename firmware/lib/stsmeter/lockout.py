@@ -1,14 +1,22 @@
 """Progressive keypad lockout after repeated wrong tokens (our rule; spec 13.2 [P]).
 
 After `free` consecutive rejected meter-specific entries (format or CRC), meter-specific
-tokens are refused for `base_s`, doubling with each further rejection up to `max_s`. An
-accepted meter-specific token resets it. It is persisted: a power cycle does not reset it.
-Times are meter-clock seconds.
+tokens are refused for `base_s`, doubling with each further rejection up to `max_s`. Only
+an accepted meter-specific token or a completed key change resets the count: a key change
+section that leaves the set incomplete, or repeats a section held already, does not (else
+`wrong, wrong, section 1` over and over would never lock).
+
+It is persisted, and counted in the meter's own running time: `until` is a meter-clock
+time, saved with the record's clock, and a restart resumes the lockout with what was left
+at the last save (startup.py: remaining() at the record's clock, from the new clock). A
+power cycle neither resets it nor lets it run while the meter is off, and a clock moved
+forward or back at the restart neither ends nor stretches it. The meter saves the end of
+a lockout too (`until` back to 0), so that a lockout waited out stays over.
 """
 
 import struct
 
-_FMT = "<BI"  # bad count, locked until
+_FMT = "<BI"  # bad count, locked until (meter clock: below 2**30, see record.CLOCK_MAX)
 
 
 class Lockout:

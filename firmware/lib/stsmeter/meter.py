@@ -4,12 +4,21 @@ Hardware-free and event-driven: the platform calls `press(key)`, `set_load(watts
 `add_energy(joules)`, `advance(seconds)` and `tamper_input()`; the meter answers through
 `on_event(dict)` and its `relay_closed` and `screen()`. Token rules live in acceptance.py,
 the record layout in record.py. Time is the meter clock (config.py): seconds since
-provisioning.
+provisioning, advanced only by `advance` (running time), never past record.CLOCK_MAX
+(about 34 years: there it stops, with one `clock_limit` warning, and the meter goes on).
+
+Saves: every change a power cut must not undo is saved at once (a token, a rejection that
+counts, a relay change...). Energy is saved ahead of use (debit-ahead, credit.py), so no
+periodic save is needed for billing; the state is still saved every `save_interval_s`
+while energy is drawn, for the clock: a board without a battery-backed RTC (the Pico)
+restarts its meter clock from the last save. Each start is logged (POWER_ON with the
+lifetime count) and saved.
 
 Only the idle code stays in RAM: the start (startup.py), a token (the decoder, then the
 rules) and a short code (shortcodes.py) load their code when needed and release it after
 (stsmeter.release), so the meter runs in a 64 KB heap with .mpy modules. A board with
-room keeps it instead (CODE_LOADING = "resident" in its pin map: load_code at start).
+room keeps it instead (CODE_LOADING = "resident" in its pin map: app.py loads it all at
+start).
 """
 
 from micropython import const
@@ -17,6 +26,7 @@ from micropython import const
 from . import code_kept, entry, eventlog, forget, make_room, record, release, screen
 from .credit import FOREVER, Credit
 from .lockout import Lockout
+from .record import CLOCK_MAX
 from .supply import Supply
 from .tidstore import TidStore
 
@@ -32,7 +42,7 @@ _POWER_ON = const(4)
 TAMPERS = ("", "state_forged", "tamper_input")  # tamper reasons; 0 = none
 TAMPER_FORGED = const(1)  # a state slot failed authentication (startup.boot)
 TAMPER_INPUT = const(2)
-_MAX_STEP = const(3600)
+_MAX_DRAW_J = const(1 << 29)  # energy drawn in one step of advance(): a small int
 
 
 class Meter:
@@ -40,11 +50,15 @@ class Meter:
         self.cfg = cfg
         self.store = store
         self.sealer = sealer
-        self.now = now
+        self.now = max(0, min(now, CLOCK_MAX))
         self.emit = on_event or (lambda event: None)
         self.random_bytes = random_bytes
+        from . import startup
+
+        startup.sealed(cfg, store, self.emit)  # as provisioned, not as meter.json says
+        self.digest = None  # the sealed settings' digest, in every record (startup.py)
         self.credit = Credit(cfg.credit_limit_wh, 9999999, cfg.low_credit_wh,
-                             cfg.emergency_credit_wh)
+                             cfg.emergency_credit_wh, cfg.debit_ahead_wh)
         self.supply = Supply(cfg.overload_s, cfg.trip_delay_s, cfg.trip_delay_max_s,
                              cfg.trip_calm_s)
         self.lockout = Lockout(cfg.lockout_free, cfg.lockout_base_s, cfg.lockout_max_s)
@@ -66,15 +80,18 @@ class Meter:
         self._held_by = 0  # why it was last opened
         self.bytes_saved = 0
         self.decoder = None  # kept between tokens when the code is resident
-        from . import startup
-
         startup.boot(self)
-        forget("startup")
+        forget("startup", "meterjson")
         release("keyrecord", "clock", "tid")
-        self.kct.expire(now)
-        self.log.add(now, eventlog.POWER_ON)
+        self.kct.expire(self.now)
+        log = self.log
+        log.power_ups += 1  # lifetime (2**30 starts: one a second for 34 years)
+        log.add(self.now, eventlog.POWER_ON, 0, log.power_ups)
         self._low = self.credit.low()
         self._sync_relay(power_on=True)
+        self.save()  # the power-up count and its log entry
+        if self.now >= CLOCK_MAX:
+            self.emit({"event": "warning", "warning": "clock_limit"})
 
     # --- inputs ---
     def press(self, key):
@@ -121,14 +138,6 @@ class Meter:
         release("decoder", "sta", "misty1", "digits", "crc16")
         return tok
 
-    def load_code(self):
-        """Load the code of every kind of entry now: a board that keeps its code resident
-        (stsmeter.keep_code) loads it at start rather than in its first entries."""
-        from . import acceptance, amount, clock, keyrecord, shortcodes  # noqa: F401
-        from .decoder import make_cipher
-
-        make_cipher(self.ea, self.key)
-
     def set_load(self, watts):
         """The load (W) the premises would draw; it draws only while the relay is closed."""
         if not 0 <= watts <= self.cfg.max_load_w:
@@ -138,8 +147,11 @@ class Meter:
 
     def add_energy(self, joules):
         """Energy measured by the pulse input (drawn whatever the relay says)."""
+        if joules < 0:
+            raise ValueError("energy must not be negative")
         self.energy_unsaved = True
-        self.must_save = self.credit.consume(joules)  # ran out: save with the relay change
+        if self.credit.consume(joules):  # a new chunk debited, or ran out (with the relay)
+            self.must_save = True
         self._housekeeping()
 
     def tamper_input(self):
@@ -150,21 +162,32 @@ class Meter:
         self._housekeeping()
 
     def advance(self, seconds):
-        """Let time pass, spending credit at the present load, stopping at each change."""
-        end = self.now + seconds
+        """Let time pass, spending credit at the present load, stopping at each change;
+        with nothing due and nothing drawn it goes to the end in one step, however far.
+        The clock stops at CLOCK_MAX (time still passes for the load there)."""
+        left = seconds  # (none, or less: nothing happens)
         while True:
             self._housekeeping()
-            if self.now >= end:
+            if left <= 0:
                 return
-            step = min(end - self.now, self._next_change(), _MAX_STEP)
             draw = self.load_w if self.relay_closed else 0
+            step = left
+            if self.now < CLOCK_MAX:
+                due = self._next_change()
+                if due < FOREVER:
+                    step = min(step, due)
+                step = min(step, CLOCK_MAX - self.now)
             if draw:
-                step = min(step, (1 << 29) // draw)
+                step = min(step, _MAX_DRAW_J // draw)
             step = max(step, 1)
-            self.now += step
+            left -= step
+            if self.now < CLOCK_MAX <= self.now + step:  # once: the clock stops here
+                self.emit({"event": "warning", "warning": "clock_limit"})
+            self.now = min(self.now + step, CLOCK_MAX)
             if draw:
                 self.energy_unsaved = True
-                self.must_save = self.credit.consume(draw * step)  # ran out
+                if self.credit.consume(draw * step):  # a chunk debited, or ran out
+                    self.must_save = True
 
     def _next_change(self):
         """Seconds to the next moment something changes by itself (FOREVER: nothing due)."""
@@ -180,8 +203,7 @@ class Meter:
             due = min(due, wait)
         for at in (self.test_until, self.message_until, self.lockout.until,
                    self.entry.last_key_at + self.entry.timeout_s if self.entry.count else 0,
-                   self.kct.started + self.kct.timeout_s if self.kct.mask else 0,
-                   self.saved_at + self.cfg.save_interval_s if self.energy_unsaved else 0):
+                   self.kct.started + self.kct.timeout_s if self.kct.mask else 0):
             if at > now:
                 due = min(due, at - now)
         return due
@@ -215,6 +237,9 @@ class Meter:
             self.must_save = True
         if self.message and now >= self.message_until:
             self.message = None
+        if self.lockout.until and now >= self.lockout.until:  # a lockout ended: saved, or
+            self.lockout.until = 0  # a restart would resume it from the last save
+            self.must_save = True
         if self.supply.update(now, self.load_w if self.relay_closed else 0, self._supply_ok()):
             self.must_save = True
         low = self.credit.low()
@@ -223,7 +248,7 @@ class Meter:
             self.emit({"event": "warning", "warning": "low_credit", "active": low,
                        "credit_kwh": self.credit.wh / 1000})
         if self.energy_unsaved and now - self.saved_at >= self.cfg.save_interval_s:
-            self.must_save = True
+            self.must_save = True  # for the clock (billing is saved ahead: credit.py)
         self._sync_relay()
         if self.must_save:
             self.save()
@@ -251,10 +276,16 @@ class Meter:
         self.emit({"event": "tamper", "active": bool(reason), "reason": TAMPERS[reason]})
 
     def save(self):
-        """Persist the whole state now (one atomic record)."""
-        self.bytes_saved += record.save(self)
+        """Persist the whole state now (one atomic record); False when the flash refused it
+        (a full filesystem): tried again at the next change."""
+        try:
+            self.bytes_saved += record.save(self)
+        except OSError:
+            self.must_save = True
+            return False
         self.saved_at = self.now
         self.energy_unsaved = self.must_save = False
+        return True
 
     # --- outputs ---
     def screen(self):

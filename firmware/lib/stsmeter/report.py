@@ -45,5 +45,7 @@ def events(m):
             e.update(krn=code, rollover=bool(value))
         elif kind == eventlog.EMERGENCY:
             e["kwh"] = value / 1000
+        elif kind == eventlog.POWER_ON:
+            e["count"] = value  # lifetime power-ups
         out.append(e)
     return out

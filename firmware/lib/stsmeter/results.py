@@ -35,8 +35,12 @@ def report(m, which, detail="", save=False, **fields):
     if which != SHORT_CODE:  # short codes are not token results
         m.last_result = which
         m.log.add(m.now, eventlog.TOKEN, which, m.last_amount if which == 0 else 0)
-    if save:
-        m.save()
+    if save and not m.save():  # the flash refused it (a full filesystem): refused, and the
+        from . import forget, startup  # meter goes back to its last saved state, so that
+
+        startup.go_back(m)  # none of it counts (the token can be entered again)
+        forget("startup")
+        name, detail, fields = "not_saved", "", {}
     event = {"event": "result", "result": name}
     if detail:
         event["detail"] = detail
@@ -49,6 +53,8 @@ def _message(m, name, detail, fields):
     """The screen for a finished entry (short codes set their own)."""
     if name == "short_code":
         return
+    if name == "not_saved":
+        return show(m, "Memory full", "Not taken")
     if name == "accept":
         top = "Accept"
         if "amount" in fields:

@@ -11,7 +11,6 @@ import hashlib
 
 import cryptolib
 
-_ECB = 1
 CBC = 2  # (keyrecord.py)
 
 
@@ -36,35 +35,59 @@ def _shift(block):
 class CMAC:
     """AES-128-CMAC with one key; `mac(data)` gives the 16-byte tag.
 
-    Every block but the last is one AES-CBC call with a zero IV (CMAC chains exactly as
-    CBC does), in C; only the last block is done here: 16 XORs and one AES block."""
+    One AES-CBC object does all the AES work, in C (an AES object takes ~500 bytes of
+    heap: one, kept). CMAC chains the blocks exactly as CBC with a zero IV does; the CBC
+    object's chain goes on from its last call, so the first block of each message is XORed
+    with that chain value (which gives the zero IV back), and the last block, done here,
+    likewise (which makes CBC a plain AES block). 64 bytes per call through a buffer made
+    once: nothing is allocated that grows with the data."""
 
     def __init__(self, key):
-        self._key = key
-        self._aes = cryptolib.aes(key, _ECB)
-        self._x = bytearray(16)
+        self._cbc = cryptolib.aes(key, CBC, bytes(16))
+        self._chain = bytearray(16)  # where the CBC object's chain stands
+        buf = memoryview(bytearray(64))
+        self._out = (buf[:16], buf[:32], buf[:48], buf)  # by length // 16 - 1
         zero = bytearray(16)
-        self._aes.encrypt(zero, zero)
+        self._block(zero)  # L = AES(0)
         self._k1 = _shift(zero)
         self._k2 = _shift(self._k1)
+
+    def _block(self, x):
+        """x = AES(x), in place, through the CBC object."""
+        chain = self._chain
+        for i in range(16):
+            x[i] ^= chain[i]
+        self._cbc.encrypt(x, x)
+        chain[:] = x
 
     def mac(self, data):
         n = len(data)
         complete = n and n % 16 == 0
         head = n - 16 if complete else n - n % 16  # bytes before the last block
-        x = self._x
+        x = self._out[0]
+        chain = self._chain
         if head:
-            chained = bytearray(head)
-            cryptolib.aes(self._key, CBC, bytes(16)).encrypt(data[:head], chained)
-            x[:] = chained[head - 16 :]
+            for i in range(16):
+                x[i] = data[i]
+            self._block(x)
+            src = memoryview(data)
+            k = 16
+            while k < head:  # chained by the CBC object itself, from the chain value
+                step = min(64, head - k)
+                out = self._out[(step >> 4) - 1]
+                self._cbc.encrypt(src[k : k + step], out)
+                k += step
+                chain[:] = out[step - 16 : step]
+            x[:] = chain
         else:
-            x[:] = bytes(16)
+            for i in range(16):
+                x[i] = 0
         sub = self._k1 if complete else self._k2  # complete -> K1; partial/empty -> 10..0, K2
         for i in range(16):
             j = head + i
             b = data[j] if j < n else (0x80 if j == n else 0)
             x[i] ^= b ^ sub[i]
-        self._aes.encrypt(x, x)
+        self._block(x)
         return bytes(x)
 
 

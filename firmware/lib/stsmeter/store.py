@@ -1,4 +1,5 @@
-"""Power-cut-safe, authenticated state records: two slots, each replaced atomically.
+"""Power-cut-safe, authenticated state records in two files, each replaced atomically: the
+state on the PC (a board keeps a flash journal: journal.py).
 
 Each save writes the whole record to `<slot>.tmp` and renames it over the slot, taking the
 slots in turn (sequence number odd: `state.a`, even: `state.b`). Rename is atomic on
@@ -52,6 +53,7 @@ class Files:
             pass
 
 
+
 class Store:
     def __init__(self, directory, cmac, files=None):
         self.dir = directory
@@ -63,17 +65,24 @@ class Store:
     def path(self, name):
         return self.dir + "/" + name
 
+    def buffer(self, n):
+        """A buffer for an n-byte payload: record.py packs the payload into it (a new one:
+        kept between saves it would cost the 64 KB heap more than it saves)."""
+        return bytearray(n)
+
     def save(self, payload):
-        """Write the next record; returns the number of bytes written."""
-        self.seq += 1
+        """Write the next record; returns the number of bytes written (OSError, such as a
+        full filesystem, leaves the store as it was)."""
+        seq = self.seq + 1
         end = HEAD_SIZE + len(payload)
         record = bytearray(end + MAC_SIZE)  # one buffer: a save allocates little
-        struct.pack_into(HEAD, record, 0, MAGIC, VERSION, self.seq, len(payload))
+        struct.pack_into(HEAD, record, 0, MAGIC, VERSION, seq, len(payload))
         record[HEAD_SIZE:end] = payload
         record[end:] = self.cmac.mac(memoryview(record)[:end])
-        slot = self.path(SLOTS[(self.seq - 1) % 2])
+        slot = self.path(SLOTS[(seq - 1) % 2])
         self.files.write(slot + ".tmp", record)
         self.files.rename(slot + ".tmp", slot)  # the commit point
-        if self.seq == 1:
+        self.seq = seq
+        if seq == 1:
             self.files.write(self.path(MARKER), b"1")
         return len(record)

@@ -4,7 +4,9 @@ A load above the maximum power limit (MPL) for `overload_s` trips the supply; it
 reconnects by itself after a delay that doubles with each trip (`delay_s` .. `delay_max_s`)
 and the trip count is forgotten after `calm_s` of supply without overload. An MPL of 0
 means no limit [U]. The phase unbalance limit (MPPUL) is stored and shown only: this is a
-single-phase meter. Times are meter-clock seconds.
+single-phase meter. Times are meter-clock seconds; the wait for a reconnection runs in the
+meter's running time, like the lockout: a restart resumes it with what was left at the
+last save (startup.py), so a clock moved forward at the restart does not end it.
 """
 
 import struct
@@ -82,16 +84,11 @@ class Supply:
         self._over_since = NONE
         return True
 
-    def clamp(self, now):
-        """After a restart: a clock set back cannot stretch the wait beyond one delay."""
-        if self.reconnect_at - now > self.delay():
-            self.reconnect_at = now + self.delay()
-
     SIZE = struct.calcsize(_FMT)
 
     def save(self, buf, off):
         struct.pack_into(_FMT, buf, off, self.mpl_w, self.mppul_w, self.tariff_rate,
-                         self.water_factor, self.trips, self.reconnect_at)
+                         self.water_factor, self.trips, max(0, self.reconnect_at))
 
     def load(self, buf, off):
         (self.mpl_w, self.mppul_w, self.tariff_rate, self.water_factor, self.trips,

@@ -54,10 +54,28 @@ def iso(base_year, tid):
 
 
 def parse_iso(text):
-    """(y, mo, d, h, mi, s) from 'YYYY-MM-DDTHH:MM[:SS][Z]'; raises ValueError."""
-    text = text.rstrip("Z")
-    if len(text) not in (16, 19) or text[4] != "-" or text[7] != "-" or text[10] not in "T ":
+    """(y, mo, d, h, mi, s) from 'YYYY-MM-DDTHH:MM[:SS][Z]' (UTC; a space may stand for the
+    T); raises ValueError unless it is written so (ASCII digits, no sign or space) and is a
+    real time: month 1-12, a day that month has (February 29 in leap years only), hour
+    0-23, minute and second 0-59."""
+    if not isinstance(text, str):
+        raise ValueError("not an ISO-8601 time: %r" % (text,))
+    if text.endswith("Z"):
+        text = text[:-1]
+    n = len(text)
+    if n not in (16, 19) or text[10] not in ("T", " "):
         raise ValueError("not an ISO-8601 time: %s" % text)
-    s = int(text[17:19]) if len(text) == 19 else 0
-    return (int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
-            int(text[14:16]), s)
+    for i in range(n):
+        if i in (4, 7, 10, 13, 16):
+            if i != 10 and text[i] != ("-" if i < 10 else ":"):
+                raise ValueError("not an ISO-8601 time: %s" % text)
+        elif not "0" <= text[i] <= "9":
+            raise ValueError("not an ISO-8601 time: %s" % text)
+    y, mo, d = int(text[0:4]), int(text[5:7]), int(text[8:10])
+    h, mi, s = int(text[11:13]), int(text[14:16]), int(text[17:19]) if n == 19 else 0
+    days = 30 if mo in (4, 6, 9, 11) else 31
+    if mo == 2:  # Gregorian leap years
+        days = 29 if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) else 28
+    if not (1 <= mo <= 12 and 1 <= d <= days and h < 24 and mi < 60 and s < 60):
+        raise ValueError("no such time: %s" % text)
+    return y, mo, d, h, mi, s
