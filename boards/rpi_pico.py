@@ -7,6 +7,9 @@ NAME = "rpi_pico"
 KEYPAD_ROWS = (2, 3, 4, 5)
 KEYPAD_COLS = (6, 7, 8, 9)
 KEYPAD_KEYS = "123A456B789C*0#D"
+# The keypad's keys beyond 0-9 * #, given a firmware key: C clears the entry (as a long
+# *). A, B and D are not mapped: they do nothing.
+KEYPAD_MAP = {"C": "C"}
 
 # Relay module (Wokwi's default "npn" module is active-high; many opto-isolated boards
 # are active-low: set True for those).

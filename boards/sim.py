@@ -1,7 +1,8 @@
 """The PC as a board: the MicroPython unix port, the terminal as keypad and LCD.
 
-`make sim` runs firmware/main.py with this module as `board`, in the folder .sim/ (the
-board's flash: meter.json, state/, device.id).
+`make sim` runs firmware/main.py with this module as `board` and sim_terminal.py beside
+it (the board's own module: terminal keypad and display, the simulator's keys), in the
+folder .sim/ (the board's flash: meter.json, state/, device.id).
 """
 
 import os
@@ -24,12 +25,13 @@ def device_id():
 
 
 def devices():
-    from stsmeter.app import Devices
-    from stsmeter.terminal import PanelRelay, TerminalDisplay, TerminalKeys
+    from sim_terminal import BoardKeys, PanelRelay, TerminalDisplay, TerminalKeys
+    from stsmeter.hardware import Devices
 
     try:  # ready-to-type tokens written by tools/simterm.py, shown under the display
         with open("tokens.txt") as f:
             notes = f.read().splitlines()
     except OSError:
         notes = []
-    return Devices(TerminalKeys(), TerminalDisplay(notes=notes), PanelRelay())
+    return Devices(TerminalKeys(), TerminalDisplay(notes=notes), PanelRelay(),
+                   on_key=BoardKeys())

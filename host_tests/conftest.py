@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE_LIB = ROOT / "firmware" / "lib"
-TOOLS = ROOT / "tools"
-DATA = Path(__file__).resolve().parent / "data"
-for p in (TOOLS / "shim", TOOLS, Path(__file__).resolve().parent):
+HERE = Path(__file__).resolve().parent
+for p in (HERE.parent / "tools", HERE):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
-import mpshim  # noqa: E402
+import paths  # noqa: E402  (firmware/lib and tools/stshost importable through the shim)
 import venv_tools  # noqa: E402
 
-mpshim.install()  # firmware/lib importable, time.ticks_*, asyncio.sleep_ms, cryptolib
+ROOT = Path(paths.ROOT)
+FIRMWARE_LIB = Path(paths.FIRMWARE_LIB)
+TOOLS = Path(paths.TOOLS)
+DATA = HERE / "data"
 
 
 def micropython_exe():
@@ -33,13 +33,14 @@ def run_micropython(script, stdin="", args=(), heapsize=None, extra_path=(), cwd
     cmd = [micropython_exe()]
     if heapsize:
         cmd += ["-X", "heapsize=%s" % heapsize]
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(FIRMWARE_LIB), *map(str, extra_path)]))
+    env = dict(os.environ, MICROPYPATH=paths.micropython_path(*map(str, extra_path)))
     return subprocess.run(cmd + [str(script), *map(str, args)], input=stdin, capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=600)
 
 
 def run_wasm(script, files=(), args=(), heapsize=None):
-    """Run a script on the 32-bit webassembly port (node), firmware/lib in its /lib.
+    """Run a script on the 32-bit webassembly port (node), firmware/lib and tools/stshost
+    in its /lib.
 
     files: (host path, target path) pairs copied into its filesystem.
     """
@@ -49,7 +50,8 @@ def run_wasm(script, files=(), args=(), heapsize=None):
     cmd = ["node", str(runner), "--lib", str(FIRMWARE_LIB)]
     if heapsize:
         cmd += ["--heapsize", str(heapsize)]
-    for host, target in files:
+    host_lib = [(p, "/lib/stshost/" + p.name) for p in (TOOLS / "stshost").glob("*.py")]
+    for host, target in [*host_lib, *files]:
         cmd += ["--file", "%s=%s" % (host, target)]
     return subprocess.run(cmd + [str(script), *map(str, args)], capture_output=True, text=True,
                           timeout=600)

@@ -20,10 +20,8 @@ import sys
 try:
     from stsmeter.config import Config
 except ImportError:  # CPython run as a script: use the shim
-    sys.path.insert(0, "tools/shim")
-    import mpshim
-
-    mpshim.install()
+    sys.path.insert(0, "tools")
+    import paths  # noqa: F401  (the shim)
     from stsmeter.config import Config
 
 from nor_flash import BlockFiles, NorFlash, PowerCut
@@ -85,10 +83,10 @@ def run(scenario, blocks=24):
             pass
         flash.cut_at = -1
         now = m.now if m else 0
-        from stsmeter import journal_load, startup
+        from stsmeter.jobs import load_state
 
         probe = Journal(flash, "flash/state", SEALER.cmac, rnd, files)
-        found = journal_load.load(probe, startup.load)
+        found = load_state.load(probe)
         last = commits[-1] if commits else (0, None)
         if (found.seq, found.payload) != last:
             failures.append([k, "state is not the last committed record"])

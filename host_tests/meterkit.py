@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 import sts_requests
-from conftest import FIRMWARE_LIB, TOOLS, micropython_exe
+import paths
+from conftest import TOOLS, micropython_exe
 
 KEY07 = "0ABC12DEF3456789"
 KEY11 = "F94B6ED353C3BFDB113E2D3A7EA3C41D"
@@ -70,7 +71,7 @@ class Bench:
             cmd, env = [sys.executable, str(script)], None
         else:
             cmd = [micropython_exe(), str(script)]
-            env = dict(os.environ, MICROPYPATH=str(FIRMWARE_LIB))
+            env = dict(os.environ, MICROPYPATH=paths.micropython_path())
         proc = subprocess.run(cmd + [self.meter_file, self.dir], input=data,
                               capture_output=True, env=env, timeout=timeout)
         self.stderr = proc.stderr.decode(errors="replace")

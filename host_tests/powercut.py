@@ -18,10 +18,8 @@ import sys
 try:
     from stsmeter.config import Config
 except ImportError:  # CPython run as a script: use the shim
-    sys.path.insert(0, "tools/shim")
-    import mpshim
-
-    mpshim.install()
+    sys.path.insert(0, "tools")
+    import paths  # noqa: F401  (the shim)
     from stsmeter.config import Config
 
 from stsmeter.meter import Meter

@@ -9,11 +9,12 @@ import sts_requests
 from conftest import TOOLS, run_micropython
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stsmeter import crc16, digits, vending
-from stsmeter.decoder import Decoder, make_cipher
-from stsmeter.misty1 import Misty1
-from stsmeter.sta import STA
-from stsmeter.describe import TYPES, type_name
+from stsmeter.sts import crc16, digits
+from stshost import vending
+from stsmeter.sts.decoder import Decoder, make_cipher
+from stsmeter.sts.misty1 import Misty1
+from stsmeter.sts.sta import STA
+from stshost.describe import TYPES, type_name
 
 u64 = st.integers(0, 2**64 - 1)
 

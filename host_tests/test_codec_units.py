@@ -4,9 +4,12 @@ import datetime
 
 import pytest
 import sts_requests
-from stsmeter import amount, digits, tid, vending
-from stsmeter.decoder import Decoder, make_cipher
-from stsmeter.describe import control, type_name
+from stshost import vending
+from stshost.describe import control, type_name
+from stsmeter.codes import BASE_YEARS
+from stsmeter.jobs import tid
+from stsmeter.sts import amount, digits
+from stsmeter.sts.decoder import Decoder, make_cipher
 
 IEC_KEY = bytes.fromhex("0ABC12DEF3456789")
 
@@ -125,7 +128,7 @@ def test_tid_examples(base, when, want):
 
 
 def test_tid_rollover_instants():
-    for base in tid.BASE_YEARS:
+    for base in BASE_YEARS:
         assert tid.iso(base, tid.MAX) == "%d-11-24T20:15:00Z" % (base + 31)
 
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="the virtual board ne
 import deploy  # noqa: E402  (tools/ is on sys.path via conftest)
 
 TIMEOUT = 60  # s for any one command
-DECODE = ('from stsmeter.decoder import Decoder, make_cipher\n'
+DECODE = ('from stsmeter.sts.decoder import Decoder, make_cipher\n'
           'd = Decoder(make_cipher("07", bytes.fromhex("0abc12def3456789")))\n'
           't = d.decode(b"29054347139309851356")\n'
           'print(t.error, t.amount)')
@@ -230,13 +230,29 @@ def test_deploy_errors_are_one_line(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_host_only_modules_are_not_deployed(tmp_path):
+def test_one_rule_decides_what_goes_on_a_board(tmp_path):
+    """Everything under firmware/lib, subpackages included, and nothing else: deploy copies
+    it, manifest.py freezes the package folder, package.json lists it (test below)."""
     pkg = tmp_path / "lib" / "pkg"
-    pkg.mkdir(parents=True)
-    (pkg / "board_side.py").write_text('"""Runs on the board."""\n')
-    (pkg / "helper.py").write_text('"""Key derivation, host only (uses pycryptodome)."""\n')
-    (pkg / "plain.py").write_text("X = 1\n")
-    assert deploy.firmware_modules(tmp_path / "lib") == ["pkg/board_side.py", "pkg/plain.py"]
+    (pkg / "sub").mkdir(parents=True)
+    for name in ("pkg/__init__.py", "pkg/plain.py", "pkg/sub/__init__.py", "pkg/sub/deep.py"):
+        (tmp_path / "lib" / name).write_text("X = 1\n")
+    (pkg / "notes.txt").write_text("not a module\n")
+    assert deploy.firmware_modules(tmp_path / "lib") == [
+        "pkg/__init__.py", "pkg/plain.py", "pkg/sub/__init__.py", "pkg/sub/deep.py"]
+    real = deploy.firmware_modules()
+    assert "stsmeter/meter.py" in real and "stsmeter/sts/decoder.py" in real
+    manifest = (ROOT / "firmware" / "manifest.py").read_text()
+    assert 'package("stsmeter", base_path="lib"' in manifest
+
+
+def test_no_host_only_code_in_the_firmware():
+    """Host-only code (token descriptions, vending, reports, the PC's terminal) lives with
+    the host tools: no firmware module imports it or the shim."""
+    for rel in deploy.firmware_modules():
+        text = (FIRMWARE_LIB / rel).read_text()
+        for host_only in ("stshost", "sim_terminal", "mpshim", "import paths"):
+            assert host_only not in text, (rel, host_only)
 
 
 def test_mip_installs_the_package_from_a_clone(board, tmp_path):
@@ -247,8 +263,9 @@ def test_mip_installs_the_package_from_a_clone(board, tmp_path):
     package["deps"] = []
     (clone / "package.json").write_text(json.dumps(package))
     board.mpremote("mip", "install", "--target", "lib", str(clone / "package.json"))
-    installed = sorted(p.name for p in (board.root / "lib" / "stsmeter").iterdir())
-    assert installed == sorted(Path(dest).name for dest, _ in package["urls"])
+    lib = board.root / "lib"
+    installed = sorted(p.relative_to(lib).as_posix() for p in lib.rglob("*.py"))
+    assert installed == sorted(dest for dest, _ in package["urls"])
     assert board.mpremote("exec", DECODE).stdout.strip() == "None 256"
 
 

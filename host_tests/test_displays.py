@@ -13,10 +13,10 @@ from fake_hd44780 import Clock, FakeHD44780
 from fake_i2c import FakeI2C
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stsmeter.console_display import ConsoleDisplay
-from stsmeter.display_guard import DisplayGuard
-from stsmeter.lcd_hd44780 import HD44780_I2C
-from stsmeter.oled import TextOLED
+from stsmeter.drivers.console_display import ConsoleDisplay
+from stsmeter.drivers.display_guard import DisplayGuard
+from stsmeter.drivers.lcd_hd44780 import HD44780_I2C
+from stsmeter.drivers.oled import TextOLED
 
 CLOCK = Clock()
 

@@ -15,7 +15,7 @@ from conftest import ROOT, run_micropython
 from meterkit import credit, meter_doc
 from nor_flash import BlockFiles, NorFlash
 from powercut import Counter
-from stsmeter import journal_load, startup
+from stsmeter.jobs import load_state
 from stsmeter.config import Config
 from stsmeter.journal import PAGE, SLOT, Journal
 from stsmeter.meter import Meter
@@ -218,12 +218,12 @@ def test_a_record_larger_than_a_slot_is_refused():
 
 
 def test_load_reads_the_state_without_the_files():
-    """The journal is found on the device, not through the files (journal_load)."""
+    """The journal is found on the device, not through the files (jobs/load_state.py)."""
     b = Board()
     for t in tokens(2):
         b.token(t)
     probe = Journal(b.flash, "state", SEALER.cmac, Counter(), BlockFiles(b.flash))
-    found = journal_load.load(probe, startup.load)
+    found = load_state.load(probe)
     assert found.seq == b.m.store.seq and found.tamper  # its files are not there
 
 

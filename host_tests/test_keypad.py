@@ -10,7 +10,7 @@ import machine
 import pytest
 from conftest import TOOLS, run_micropython, run_wasm
 from simmatrix import GLITCH, PRESS_BOUNCE, RELEASE_BOUNCE, SimMatrix, SimPin
-from stsmeter.keypad import LONG, Keypad
+from stsmeter.drivers.keypad import LONG, Keypad
 
 HERE = Path(__file__).resolve().parent
 KEYS16 = "123A456B789C*0#D"

@@ -14,7 +14,7 @@ import os
 
 import pytest
 from meterkit import KEY07, OTHER07, START, Bench, credit, make, meter_doc, of
-from stsmeter.meterjson import SETTINGS
+from stsmeter.jobs.meterjson import SETTINGS
 from stsmeter.record import CLOCK_MAX
 
 BAD = credit(1, key=OTHER07)  # another meter's token: a CRC error here

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 from meterkit import KEY07, KEY11, OTHER07, Bench, credit, make, minutes_after_start, of
-from stsmeter import vending
-from stsmeter.decoder import make_cipher
+from stshost import vending
+from stsmeter.sts.decoder import make_cipher
 
 NEW07 = "1122334455667788"
 NEW11 = "B208834372EF892EF6E04C28593090D4"

@@ -14,7 +14,7 @@ from conftest import FIRMWARE_LIB, TOOLS, micropython_exe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from meterkit import meter_doc
-from stsmeter import meterjson, tid
+from stsmeter.jobs import meterjson, tid
 from stsmeter.app import FIELDS
 
 JSON = st.recursive(
@@ -142,7 +142,9 @@ class Board:
         return b"probe-device-id!"
 
     def devices(self):
-        return app.Devices(None, Display(), None)
+        from stsmeter.hardware import Devices
+
+        return Devices(None, Display(), None)
 
 
 app.run(Board())

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from machine import Pin, Signal
-from stsmeter import buzzer, pulses
-from stsmeter.buzzer import ACCEPT, KEY, REJECT, Buzzer
-from stsmeter.pulses import PulseCounter
-from stsmeter.relay import Relay
+from stsmeter.drivers import buzzer, pulses
+from stsmeter.drivers.buzzer import ACCEPT, KEY, REJECT, Buzzer
+from stsmeter.drivers.pulses import PulseCounter
+from stsmeter.drivers.relay import Relay
 
 
 @pytest.fixture(autouse=True)

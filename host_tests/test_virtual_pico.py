@@ -315,7 +315,7 @@ def test_state_files_deleted_with_mpremote_keep_the_key_and_the_credit(pico_usb)
 # -- production mode: the USB serial does not reach the REPL ----------------------------
 
 WIPE = ("import rp2, board\nfrom stsmeter.seal import Sealer\n"
-        "from stsmeter.journal import Journal\nfrom stsmeter.decommission import wipe\n"
+        "from stsmeter.journal import Journal\nfrom stsmeter.jobs.decommission import wipe\n"
         "wipe(Journal(rp2.Flash(), 'state', Sealer(board.device_id()).cmac))\n")
 JOURNAL_BLOCKS = ("import rp2\nf = rp2.Flash()\nb = bytearray(4)\nn = 0\n"
                   "for i in range(f.ioctl(4, 0)):\n    f.readblocks(i, b)\n"

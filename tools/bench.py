@@ -14,11 +14,10 @@ import subprocess
 import sys
 import tempfile
 
+import paths
 from venv_tools import tool
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-LIB = os.path.join(ROOT, "firmware", "lib")
+HERE, ROOT, LIB = paths.TOOLS, paths.ROOT, paths.FIRMWARE_LIB
 
 # unix port (x86-64 host) -> board, for bytecode doing small-int work (micropython-notes
 # section 5: int add x1e6 and mandelbrot, shaoziyang/micropython_benchmarks).
@@ -73,10 +72,6 @@ def meter_tokens(tmp, ea="07"):
     keys of every kind of entry (credit, max power limit, a class 1 test token, short
     codes, a mistyped token, a wrong length, a key change set, a token under the new key),
     as bench_meter.py and bench_flash.py read them."""
-    sys.path.insert(0, os.path.join(HERE, "shim"))
-    import mpshim
-
-    mpshim.install()
     import sts_requests
 
     key, new_key = KEYS[ea]
@@ -194,7 +189,7 @@ def firmware_row(tmp):
     scratch = os.path.join(tmp, "board")
     os.makedirs(scratch)
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([lib, os.path.join(ROOT, "host_tests"),
-                                                        ".frozen"]))
+                                                        paths.BOARDS, ".frozen"]))
     cmd = [tool("micropython"), "-X", "heapsize=%d" % RP2040_FREE_HEAP,
            os.path.join(HERE, "bench_firmware.py"), tokens]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=scratch, check=True)

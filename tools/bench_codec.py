@@ -9,7 +9,7 @@ import json
 import sys
 import time
 
-from stsmeter.decoder import Decoder, make_cipher
+from stsmeter.sts.decoder import Decoder, make_cipher
 
 # (algorithm, key, tokens): compliance tokens under one key each (531-1-0-02 CTSA10 and
 # 531-1-0-04 CTSA10: amount boundaries, EA07 and EA11).

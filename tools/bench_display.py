@@ -20,15 +20,13 @@ import time
 if sys.implementation.name == "cpython":
     import os
 
-    _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    sys.path[:0] = [os.path.join(_ROOT, "tools", "shim"), os.path.join(_ROOT, "host_tests")]
-    import mpshim
+    import paths
 
-    mpshim.install()
+    sys.path.insert(0, os.path.join(paths.ROOT, "host_tests"))
 
 from fake_i2c import FakeI2C
-from stsmeter.lcd_hd44780 import HD44780_I2C
-from stsmeter.oled import TextOLED
+from stsmeter.drivers.lcd_hd44780 import HD44780_I2C
+from stsmeter.drivers.oled import TextOLED
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 MICROPYTHON = sys.implementation.name == "micropython"

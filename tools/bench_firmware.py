@@ -16,11 +16,11 @@ import sys
 
 from fake_i2c import FakeI2C
 from simmatrix import SimMatrix
+from sim_terminal import PanelRelay
 from stsmeter import app
-from stsmeter.hardware import MatrixKeys
-from stsmeter.keypad import Keypad
-from stsmeter.lcd_hd44780 import HD44780_I2C
-from stsmeter.terminal import PanelRelay
+from stsmeter.drivers.keypad import Keypad
+from stsmeter.drivers.lcd_hd44780 import HD44780_I2C
+from stsmeter.hardware import Devices, MatrixKeys
 
 KEYS = "123A456B789C*0#D"
 
@@ -63,7 +63,7 @@ matrix = SimMatrix(4, 4)
 kp = Keypad(matrix.rows, matrix.cols, KEYS)
 i2c = FakeI2C()
 i2c.attach(0x27)
-devices = app.Devices(QueuedKeys(kp), HD44780_I2C(i2c, 0x27), PanelRelay(), keypad=kp)
+devices = Devices(QueuedKeys(kp), HD44780_I2C(i2c, 0x27), PanelRelay(), keypad=kp)
 fw = app.Firmware(Board, devices)
 at_rest, _ = asyncio.run(settle(fw))
 print(json.dumps({"bench": "firmware_heap", "heap_total": gc.mem_alloc() + gc.mem_free(),

@@ -18,7 +18,7 @@ import sys
 import time
 
 from simmatrix import PRESS_BOUNCE, RELEASE_BOUNCE, SimMatrix
-from stsmeter.keypad import Keypad
+from stsmeter.drivers.keypad import Keypad
 
 SCANS = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
 PERIOD_MS = 10

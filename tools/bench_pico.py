@@ -29,16 +29,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for p in (HERE / "shim", HERE):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
-import mpshim  # noqa: E402
+import paths
+import sts_requests
+from virtual_pico import VirtualPico
 
-mpshim.install()
-import sts_requests  # noqa: E402
-from virtual_pico import VirtualPico  # noqa: E402
+HERE, ROOT = Path(paths.TOOLS), Path(paths.ROOT)
 
 NOTE = "emulated RP2040 @ 125 MHz; flash cache misses not modelled, a lower bound"
 KEY = "0ABC12DEF3456789"
@@ -241,7 +236,7 @@ def heap(image):
 KEYPAD_PROBE = """
 import time, board
 from machine import Pin
-from stsmeter.keypad import Keypad
+from stsmeter.drivers.keypad import Keypad
 kp = Keypad([Pin(n) for n in board.KEYPAD_ROWS], [Pin(n) for n in board.KEYPAD_COLS],
             board.KEYPAD_KEYS)
 def per_scan(n=100):

@@ -23,7 +23,6 @@ Prints one line per step; on failure, one line on stderr and exit status 1.
 """
 
 import argparse
-import ast
 import json
 import select
 import shutil
@@ -32,14 +31,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import paths
 import venv_tools
 
-ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE = ROOT / "firmware"
-FIRMWARE_LIB = FIRMWARE / "lib"
-BOARDS_DIR = ROOT / "boards"
+ROOT = Path(paths.ROOT)
+FIRMWARE = Path(paths.FIRMWARE)
+FIRMWARE_LIB = Path(paths.FIRMWARE_LIB)
+BOARDS_DIR = Path(paths.BOARDS)
 PACKAGE_JSON = ROOT / "package.json"
-VIRTUAL_BOARD = ROOT / "tools" / "virtual_board.py"
+VIRTUAL_BOARD = Path(paths.TOOLS) / "virtual_board.py"
 
 # mpy-cross -march per board; "sim" is the virtual board, the x86-64 unix port
 MARCH = {"rpi_pico": "armv6m", "esp32_devkitc": "xtensawin", "sim": "x64"}
@@ -61,19 +61,12 @@ def tool(name):
         raise DeployError(str(e))
 
 
-def is_host_only(path):
-    """True if the module's docstring starts with a line saying "host only"."""
-    try:
-        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
-    except SyntaxError:
-        return False  # mpy-cross will report it
-    return bool(doc) and "host only" in doc.splitlines()[0].lower()
-
-
 def firmware_modules(lib=FIRMWARE_LIB):
-    """The board's modules: paths relative to firmware/lib, "stsmeter/decoder.py", sorted."""
+    """The board's modules: paths relative to firmware/lib, "stsmeter/sts/decoder.py",
+    sorted. The one rule of what goes on a board: everything under firmware/lib (host-only
+    code lives in tools/stshost); deploy, package.json and firmware/manifest.py follow it."""
     found = (p for p in lib.rglob("*.py") if "__pycache__" not in p.parts)
-    return sorted(p.relative_to(lib).as_posix() for p in found if not is_host_only(p))
+    return sorted(p.relative_to(lib).as_posix() for p in found)
 
 
 def package_json_text(version, deps):
@@ -185,12 +178,13 @@ def deploy(board, port, out_lib, meter=None, reset=True, deps=()):
         step("copied %s -> :main.py" % rel_path(main))
     else:
         step("warning: %s does not exist yet, :main.py left as it is" % rel_path(main))
-    pins = BOARDS_DIR / (board + ".py")
-    if pins.exists():
-        dev.run("copy board module", "fs", "cp", str(pins), ":board.py")
-        step("copied %s -> :board.py" % rel_path(pins))
-    else:
-        step("warning: %s does not exist yet, :board.py left as it is" % rel_path(pins))
+    for src, name in paths.board_files(board):  # its pin map as board.py, its own modules
+        src = Path(src)
+        if src.exists():
+            dev.run("copy board module", "fs", "cp", str(src), ":" + name)
+            step("copied %s -> :%s" % (rel_path(src), name))
+        else:
+            step("warning: %s does not exist yet, :%s left as it is" % (rel_path(src), name))
     if meter:
         dev.run("copy meter file", "fs", "cp", str(meter), ":meter.json")
         step("copied %s -> :meter.json" % rel_path(meter))

@@ -17,19 +17,16 @@ import json
 import os
 import sys
 
-if sys.implementation.name == "cpython":  # run the firmware through the shim
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "shim"))
-    import mpshim
+if sys.implementation.name == "cpython":  # the firmware through the shim (the unix port:
+    import paths  # noqa: F401  the caller's MICROPYPATH, paths.micropython_path())
 
-    mpshim.install()
-
-import jsonline  # noqa: E402
-import stsmeter  # noqa: E402
-from stsmeter import report  # noqa: E402
-from stsmeter.config import Config  # noqa: E402
-from stsmeter.meter import Meter  # noqa: E402
-from stsmeter.seal import Sealer  # noqa: E402
-from stsmeter.store import Store  # noqa: E402
+import jsonline
+import stsmeter
+from stshost import report
+from stsmeter.config import Config
+from stsmeter.meter import Meter
+from stsmeter.seal import Sealer
+from stsmeter.store import Store
 
 ORDER = ("event", "result", "detail", "amount", "unit", "closed", "reason", "lines",
          "warning", "active",

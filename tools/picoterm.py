@@ -36,18 +36,16 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-import simterm  # noqa: E402  (the demo meter and its tokens)
-import virtual_pico  # noqa: E402
-from virtual_pico import PicoError, VirtualPico  # noqa: E402
+import paths
+import simterm  # (the demo meter and its tokens)
+import virtual_pico
+from virtual_pico import PicoError, VirtualPico
 
+HERE, ROOT = Path(paths.TOOLS), Path(paths.ROOT)
 BOARD = "rpi_pico"
 DEPLOY = HERE / "deploy.py"
-PIN_MAP = ROOT / "boards" / (BOARD + ".py")
-MAIN_PY = ROOT / "firmware" / "main.py"
+PIN_MAP = Path(paths.BOARDS) / (BOARD + ".py")
+MAIN_PY = Path(paths.MAIN_PY)
 IMAGE, METER, TOKENS, HASH, BUILD = (
     "flash.img", "meter.json", "tokens.txt", "deployed.sha256", "build")
 POLL_S = 0.05  # the board's state, read this often

@@ -16,14 +16,12 @@ import os
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "shim"))
-import mpshim  # noqa: E402
+import dkga
+import paths
+from stsmeter.config import Config
+from stsmeter.jobs.meterjson import SETTINGS
 
-mpshim.install()
-import dkga  # noqa: E402
-from stsmeter.config import Config  # noqa: E402
-from stsmeter.meterjson import SETTINGS  # noqa: E402
+HERE = paths.TOOLS
 
 
 def fail(message):

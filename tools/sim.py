@@ -14,10 +14,10 @@ import os
 import subprocess
 import sys
 
+import paths
 import venv_tools
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIRMWARE_LIB = os.path.join(os.path.dirname(HERE), "firmware", "lib")
+HERE = paths.TOOLS
 
 
 def command(runtime, meter, state):
@@ -29,7 +29,7 @@ def command(runtime, meter, state):
     except venv_tools.Missing as e:
         sys.stderr.write("sim.py: error: %s\n" % e)
         sys.exit(2)
-    return [exe, script, meter, state], dict(os.environ, MICROPYPATH=FIRMWARE_LIB)
+    return [exe, script, meter, state], dict(os.environ, MICROPYPATH=paths.micropython_path())
 
 
 def main(argv=None):

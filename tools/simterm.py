@@ -18,15 +18,12 @@ import shutil
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(HERE, "shim"))
-import mpshim  # noqa: E402
+import dkga
+import paths
+import sts_requests
+import venv_tools
 
-mpshim.install()
-import dkga  # noqa: E402
-import sts_requests  # noqa: E402
-import venv_tools  # noqa: E402
+HERE, ROOT = paths.TOOLS, paths.ROOT
 
 VENDING_KEY = bytes.fromhex("ABABABABABABABAB949494949494949401234567")  # demo only
 OTHER_VENDING_KEY = bytes.fromhex("0123456789ABCDEF0123456789ABCDEF01234567")
@@ -92,10 +89,10 @@ def demo_meter(folder):
 
 
 def run(folder, micropython, keys=None, capture=False):
-    shutil.copy(os.path.join(ROOT, "boards", "sim.py"), os.path.join(folder, "board.py"))
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
-        [".", os.path.join(ROOT, "firmware", "lib"), ".frozen"]))
-    cmd = [micropython, os.path.join(ROOT, "firmware", "main.py")]
+    for src, name in paths.board_files("sim"):
+        shutil.copy(src, os.path.join(folder, name))
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([".", paths.FIRMWARE_LIB, ".frozen"]))
+    cmd = [micropython, paths.MAIN_PY]
     if keys is not None:
         return subprocess.run(cmd, cwd=folder, env=env, input=keys.encode(),
                               capture_output=capture).returncode

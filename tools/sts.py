@@ -19,16 +19,12 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-FIRMWARE_LIB = os.path.join(ROOT, "firmware", "lib")
-sys.path.insert(0, os.path.join(HERE, "shim"))
-import mpshim  # noqa: E402
+import paths
+import sts_requests
+import venv_tools
+from stshost.describe import TYPES
 
-mpshim.install()
-import sts_requests  # noqa: E402  (needs the shim)
-import venv_tools  # noqa: E402
-from stsmeter.describe import TYPES  # noqa: E402
+HERE = paths.TOOLS
 
 GENERATE_TYPES = [name for names in TYPES for name in names] + ["key_change"]
 
@@ -57,7 +53,7 @@ def answer_lines(lines, runtime):
             if line.strip():
                 yield sts_requests.answer_line(line)
         return
-    env = dict(os.environ, MICROPYPATH=FIRMWARE_LIB)
+    env = dict(os.environ, MICROPYPATH=paths.micropython_path())
     proc = subprocess.run([micropython_path(), os.path.join(HERE, "sts_requests.py")],
                           input="".join(line if line.endswith("\n") else line + "\n"
                                         for line in lines),

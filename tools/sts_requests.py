@@ -17,11 +17,14 @@ import json
 import sys
 
 import jsonline
-from stsmeter import amount, tid, vending
-from stsmeter.decoder import Decoder, make_cipher
-from stsmeter.describe import TYPES, describe
-from stsmeter.token import ALL_REGISTERS
-from stsmeter.vending import REGISTERS
+from stshost import vending
+from stshost.describe import TYPES, describe
+from stshost.vending import REGISTERS
+from stsmeter.codes import BASE_YEARS
+from stsmeter.jobs import tid
+from stsmeter.sts import amount
+from stsmeter.sts.decoder import Decoder, make_cipher
+from stsmeter.sts.token import ALL_REGISTERS
 
 ALGS = {"sta": "07", "ea07": "07", "07": "07", "misty1": "11", "ea11": "11", "11": "11"}
 KEY_BYTES = {"07": 8, "11": 16}
@@ -89,7 +92,7 @@ def cipher_for(req, name="key"):
 
 def base_year(req):
     year = req.get("base_date", 2014)
-    if year not in tid.BASE_YEARS:
+    if year not in BASE_YEARS:
         raise RequestError("base_date must be 1993, 2014 or 2035")
     return year
 

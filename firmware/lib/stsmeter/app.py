@@ -4,11 +4,11 @@
     from stsmeter import app
     app.run(board)
 
-Asyncio tasks: keys (keypad -> meter), metering (each second: time, pulses and the
-simulated load -> meter), the keypad scan and the buzzer. After each step the relay and
-the display follow the meter. The meter saves what it must itself, so a power cut at any
-instant is safe; on first start the decoder key is sealed into the state and removed
-from meter.json.
+Asyncio tasks: keys (keypad -> meter, or the board's own keys: Devices.on_key),
+metering (each second: time and pulses -> meter), the keypad scan and the buzzer. After
+each step the relay and the display follow the meter. The meter saves what it must
+itself, so a power cut at any instant is safe; on first start the decoder key is sealed
+into the state and removed from meter.json.
 """
 
 import asyncio
@@ -17,9 +17,8 @@ import os
 import sys
 import time
 
-from micropython import const
 
-from . import collect_often, forget, keep_code
+from . import collect_often, keep_code, release
 from .config import Config
 from .meter import Meter
 from .seal import Sealer
@@ -27,32 +26,15 @@ from .store import Store
 
 METER_FILE = "meter.json"
 STATE_DIR = "state"
-LOAD_STEP_W = const(100)
-FAST = const(60)  # time runs this much faster in fast mode (the PC board's 'f' key)
 RESIDENT = "resident"  # board.CODE_LOADING: load every entry's code at start, keep it
 PER_ENTRY = "per_entry"  # load each entry's code when needed, release it after (64 KB)
 
 
-class Devices:
-    """What the firmware drives; `None` for a part the board does not have. `keys` has
-    `async next_key()`, `display` has `show(lines)`, `relay` has `set(closed)`."""
-
-    def __init__(self, keys, display, relay, pulses=None, buzzer=None, keypad=None):
-        self.keys = keys
-        self.display = display
-        self.relay = relay
-        self.pulses = pulses
-        self.buzzer = buzzer
-        self.keypad = keypad  # its scan task, when keys come from a matrix
-
-
 def wall_seconds(cfg):
     """The meter clock from the board's RTC (0 if the RTC is behind provisioning)."""
-    from . import clock, release
+    from .jobs import clock
 
-    t = clock.seconds_at(cfg, *time.gmtime()[:6])
-    release("clock", "tid")  # used at start only
-    return max(0, t)
+    return max(0, clock.seconds_at(cfg, *time.gmtime()[:6]))  # (released with the start)
 
 
 def _store(board, sealer):
@@ -86,14 +68,13 @@ class Firmware:
         self.meter = Meter(cfg, self.store, sealer, wall_seconds(cfg), self.on_event,
                            os.urandom)
         if cfg.production and "decoder_key" in doc:  # provisioned now: production mode
-            from . import production
+            from .jobs import production
 
             production.enter()
             production.close_repl()  # from now on, not only from the next power-on
         _forget_key(doc)
-        self.speed = 1
-        self.sim_load = 0
-        self.running = True
+        self.speed = 1  # time runs this many times faster (a board's hook may set it)
+        self.running = True  # False: run() returns (a board's hook may end it: the PC)
         self._lines = None
         self._retry_display = getattr(devices.display, "retry", None)  # DisplayGuard
 
@@ -103,7 +84,7 @@ class Firmware:
                   " re-provision to change them" % ", ".join(event["fields"]))
         buzzer = self.dev.buzzer
         if buzzer is not None and event["event"] == "result":
-            from .buzzer import ACCEPT, REJECT
+            from .drivers.buzzer import ACCEPT, REJECT
 
             good = event["result"] in ("accept", "kct_partial", "short_code")
             buzzer.beep(ACCEPT if good else REJECT)
@@ -121,24 +102,13 @@ class Firmware:
             self.dev.display.show(lines)
 
     def key(self, k):
-        """One key from the board: meter keys, and the board's own (load, speed, quit)."""
-        m = self.meter
-        if k == "+":
-            self.sim_load = min(self.sim_load + LOAD_STEP_W, m.cfg.max_load_w)
-            m.set_load(self.sim_load)
-        elif k == "-":
-            self.sim_load = max(self.sim_load - LOAD_STEP_W, 0)
-            m.set_load(self.sim_load)
-        elif k == "f":
-            self.speed = 1 if self.speed != 1 else FAST
-        elif k == "!":
-            m.tamper_input()
-        elif k == "q":
-            self.running = False
-        else:
-            if self.dev.buzzer is not None:
-                self.dev.buzzer.beep()
-            m.press(k)
+        """One key from the board: the board's own (its on_key hook), else the meter's."""
+        hook = self.dev.on_key
+        if hook is not None and hook(self, k):
+            return
+        if self.dev.buzzer is not None:
+            self.dev.buzzer.beep()
+        self.meter.press(k)
 
     async def keys(self):
         while self.running:
@@ -189,7 +159,7 @@ def main(board):
     """firmware/main.py's work: the meter; then, on a development board, the REPL. A board
     in production mode (production.py) keeps Ctrl-C off and never returns to the REPL:
     an error restarts it."""
-    from . import production
+    from .jobs import production
 
     prod = production.on()
     if not prod:
@@ -240,21 +210,27 @@ def run(board, devices=None, production=False):
         devices.display.show(("Not provisioned", _shown(why)))
         return
     if production:
-        from . import decommission
+        from .jobs import decommission
 
         if decommission.wanted(devices) and decommission.run(firmware):
             _restart()  # a development board now, without key or state
             return
-        forget("decommission")
+    release("start")  # (production, decommission: start-up code too)
     if resident:
         load_code(firmware.meter)
     asyncio.run(firmware.main())
 
 
 def load_code(m):
-    """The code of every kind of entry, loaded now (resident code: stsmeter.keep_code)."""
-    from . import acceptance, amount, clock, keyrecord, shortcodes  # noqa: F401
-    from .decoder import make_cipher
+    """The code of every kind of entry (stsmeter.LOADS), loaded now, to be kept (resident
+    code: stsmeter.keep_code); of the ciphers, only the meter's."""
+    from . import LOADS
+
+    for work in ("decode", "token", "short_code"):
+        for name in LOADS[work]:
+            if name not in ("sts.sta", "sts.misty1"):
+                __import__("stsmeter." + name)
+    from .sts.decoder import make_cipher
 
     make_cipher(m.ea, m.key)
 
@@ -274,7 +250,7 @@ FIELDS = ("decoder_key", "ea", "base_date", "key_type", "krn", "ti", "sgc", "ken
 def _shown(why):
     """The display's second line for a meter that cannot start: the meter.json field the
     reason names, else the reason, cut to the display's width."""
-    from .meterjson import SETTINGS
+    from .jobs.meterjson import SETTINGS
 
     if " must " in why:
         return why.split(" must ")[0][:16]

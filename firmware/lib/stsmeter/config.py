@@ -17,8 +17,6 @@ class Config:
     UTC."""
 
     def __init__(self, doc):
-        from . import forget, meterjson, release
+        from .jobs import meterjson
 
-        meterjson.check(self, doc)
-        forget("meterjson")  # used once per start
-        release("clock", "tid")  # and by short codes
+        meterjson.check(self, doc)  # (start-up code: released by Meter.__init__)

@@ -2,8 +2,8 @@
 
 Hardware-free and event-driven: the platform calls `press(key)`, `set_load(watts)`,
 `add_energy(joules)`, `advance(seconds)` and `tamper_input()`; the meter answers through
-`on_event(dict)` and its `relay_closed` and `screen()`. Token rules live in acceptance.py,
-the record layout in record.py. Time is the meter clock (config.py): seconds since
+`on_event(dict)` and its `relay_closed` and `screen()`. Token rules live in
+jobs/acceptance.py, key changes in jobs/key_change.py, the record layout in record.py. Time is the meter clock (config.py): seconds since
 provisioning, advanced only by `advance` (running time), never past record.CLOCK_MAX
 (about 34 years: there it stops, with one `clock_limit` warning, and the meter goes on).
 
@@ -14,34 +14,27 @@ while energy is drawn, for the clock: a board without a battery-backed RTC (the 
 restarts its meter clock from the last save. Each start is logged (POWER_ON with the
 lifetime count) and saved.
 
-Only the idle code stays in RAM: the start (startup.py), a token (the decoder, then the
-rules) and a short code (shortcodes.py) load their code when needed and release it after
-(stsmeter.release), so the meter runs in a 64 KB heap with .mpy modules. A board with
-room keeps it instead (CODE_LOADING = "resident" in its pin map: app.py loads it all at
-start).
+Only the idle code stays in RAM: the start (jobs/startup.py), a token (sts/, then the
+rules in jobs/) and a short code (jobs/shortcodes.py) load their code when needed and
+release it after (stsmeter.LOADS, stsmeter.release), so the meter runs in a 64 KB heap
+with .mpy modules. A board with room keeps it instead (CODE_LOADING = "resident" in its
+pin map: app.py loads it all at start).
+
+Every field of the meter is declared in __init__; the parts (credit.py, supply.py, ...)
+declare theirs. Code loaded per entry changes them, never adds any.
 """
 
 from micropython import const
 
-from . import code_kept, entry, eventlog, forget, make_room, record, release, screen
+from . import code_kept, entry, eventlog, make_room, record, release, screen
+from .codes import (NO_CREDIT, POWER_ON, REASONS, TAMPER_INPUT, TAMPERED, TAMPERS, TESTING,
+                    TRIPPED)
 from .credit import FOREVER, Credit
 from .lockout import Lockout
 from .record import CLOCK_MAX
 from .supply import Supply
 from .tidstore import TidStore
 
-# modules the rules for a token load (acceptance.py and what it imports), released after it
-_TOKEN_MODULES = ("acceptance", "results", "token", "amount", "keyrecord", "kctset")
-# why the relay is open (or, when it closes, what held it open before): REASONS[index]
-REASONS = ("credit", "tamper", "overpower", "test", "power_on")
-_NO_CREDIT = const(0)
-_TAMPERED = const(1)
-_TRIPPED = const(2)
-_TESTING = const(3)
-_POWER_ON = const(4)
-TAMPERS = ("", "state_forged", "tamper_input")  # tamper reasons; 0 = none
-TAMPER_FORGED = const(1)  # a state slot failed authentication (startup.boot)
-TAMPER_INPUT = const(2)
 _MAX_DRAW_J = const(1 << 29)  # energy drawn in one step of advance(): a small int
 
 
@@ -53,7 +46,7 @@ class Meter:
         self.now = max(0, min(now, CLOCK_MAX))
         self.emit = on_event or (lambda event: None)
         self.random_bytes = random_bytes
-        from . import startup
+        from .jobs import startup
 
         startup.sealed(cfg, store, self.emit)  # as provisioned, not as meter.json says
         self.digest = None  # the sealed settings' digest, in every record (startup.py)
@@ -80,9 +73,14 @@ class Meter:
         self._held_by = 0  # why it was last opened
         self.bytes_saved = 0
         self.decoder = None  # kept between tokens when the code is resident
+        # the key and its data, set by jobs/key_change.install (at start: unsealed from the
+        # record or provisioned; later: a key change); ea "07"/"11", key: bytes
+        self.ea = self.key = None
+        self.kt = self.krn = self.ti = self.ken = self.sgc = self.base_year = 0
+        self.kct = None  # the key change set in progress (kct.KeyChange)
+        self.sealed = None  # the key record sealed (IV + AES-CBC + CMAC), record.py's head
         startup.boot(self)
-        forget("startup", "meterjson")
-        release("keyrecord", "clock", "tid")
+        release("start")
         self.kct.expire(self.now)
         log = self.log
         log.power_ups += 1  # lifetime (2**30 starts: one a second for 34 years)
@@ -109,25 +107,25 @@ class Meter:
         if what == entry.TOKEN or what == entry.WRONG_LENGTH:
             tok = self._decode() if what == entry.TOKEN else None
             make_room()
-            from . import acceptance
+            from .jobs import acceptance
 
             if tok:
                 acceptance.token(self, tok)
             else:
                 acceptance.wrong_length(self, self.entry.ended)
-            release(*_TOKEN_MODULES)
+            release("token")
         elif what == entry.SHORT_CODE:
-            from . import shortcodes
+            from .jobs import shortcodes
 
             shortcodes.run(self, self.entry.short_code())
-            release("shortcodes", "results", "token", "clock", "tid")
+            release("short_code")
 
     def _decode(self):
         """The entered token decoded with the meter's key. The cipher (its tables, the key
         schedule) and the decoder are loaded for it and released before the rules load
         (kept, with the key schedule, when the code is resident); the Token (token.py)
         goes on to acceptance.py."""
-        from .decoder import Decoder, make_cipher
+        from .sts.decoder import Decoder, make_cipher
 
         dec = self.decoder
         if dec is None:
@@ -135,7 +133,7 @@ class Meter:
             if code_kept():  # resident code: keep the key schedule too (until a key change)
                 self.decoder = dec
         tok = dec.decode(self.entry.digits())
-        release("decoder", "sta", "misty1", "digits", "crc16")
+        release("decode")
         return tok
 
     def set_load(self, watts):
@@ -219,12 +217,12 @@ class Meter:
 
     def _open_reason(self):
         if self.tamper:
-            return _TAMPERED
+            return TAMPERED
         if self.supply.tripped(self.now):
-            return _TRIPPED
+            return TRIPPED
         if self.now < self.test_until:
-            return _TESTING
-        return _NO_CREDIT
+            return TESTING
+        return NO_CREDIT
 
     def _housekeeping(self):
         """Apply everything that is due at self.now, set the relay, then save if needed
@@ -262,7 +260,7 @@ class Meter:
                 self._held_by = self._open_reason()
             return
         if closed:
-            reason = _POWER_ON if power_on else self._held_by
+            reason = POWER_ON if power_on else self._held_by
         else:
             reason = self._held_by = self._open_reason()
         self._relay = closed
@@ -286,6 +284,14 @@ class Meter:
         self.saved_at = self.now
         self.energy_unsaved = self.must_save = False
         return True
+
+    def go_back(self):
+        """Back to the last saved record, after a save the flash refused (a full
+        filesystem): what was not saved does not count (a token can be entered again)."""
+        from .jobs import startup
+
+        startup.go_back(self)
+        release("start")
 
     # --- outputs ---
     def screen(self):

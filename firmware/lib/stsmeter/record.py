@@ -7,8 +7,8 @@ power-up count, and the sealed settings' digest (startup.seal; zeros: none yet).
 The store (store.py, journal.py) wraps it in an authenticated record: 500 bytes with the
 default settings, 3 more per TID above 50 and 10 more per log entry above 16
 (meterjson.SETTINGS). Fields added at the end load as absent from an older record.
-Loading it at start (and provisioning, and recovery from a forged state): startup.py;
-the sealed key record: keyrecord.py.
+Loading it at start (and provisioning, and recovery from a forged state): jobs/startup.py
+and jobs/load_state.py; the sealed key record: jobs/key_change.py.
 """
 
 import struct
@@ -27,9 +27,13 @@ def parts(m):
     return (m.credit, m.supply, m.lockout, m.kct)
 
 
+def tids_at(m):
+    """Where the TID store starts in the payload."""
+    return SEALED + sum(p.SIZE for p in parts(m)) + struct.calcsize(MISC_FMT)
+
+
 def _size(m):
-    fixed = SEALED + sum(p.SIZE for p in parts(m)) + struct.calcsize(MISC_FMT)
-    return fixed + m.tids.record_size() + m.log.record_size() + 8  # + m.digest
+    return tids_at(m) + m.tids.record_size() + m.log.record_size() + 8  # + m.digest
 
 
 def save(m):

@@ -9,7 +9,7 @@ sequence number; the other slot, one save older, is the fall-back when a slot ha
 tampered with.
 
 Record: b"SM", version, sequence number (u32), payload length (u16), payload, AES-CMAC.
-Reading the slots back (once, at start) is startup.load.
+Reading the slots back (once, at start): jobs/load_state.py.
 Tamper: a slot that is present but not a genuine record, a lone slot past the first
 save (its twin deleted), or no slot at all where a meter has been (the `provisioned`
 marker written after the first save remains).

@@ -3,7 +3,7 @@
 A 64-bit key (EA07) comes as sections 1 and 2, a 128-bit key (EA11) as sections 1 to 4,
 in any order, within `timeout_s` of the first. The buffer is persisted, so a power cut
 mid-set does not lose it; the timeout still applies. Times are meter-clock seconds.
-Assembling the sections into a new key: kctset.py, loaded with a key change token.
+Taking sections, assembling a set into a new key: jobs/key_change.py (loaded per token).
 """
 
 import struct

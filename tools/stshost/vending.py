@@ -3,8 +3,8 @@
 Each builder returns a Token; `encode` seals, encrypts and prints it.
 """
 
-from . import crc16
-from .token import MANAGEMENT, TEST, Token
+from stsmeter.sts import crc16
+from stsmeter.sts.token import MANAGEMENT, TEST, Token
 
 # ClearCredit register codes (spec 10.2 [U]; 0xFFFF = all)
 REGISTERS = ("electricity", "water", "gas", "time", "electricity_currency",

@@ -1,6 +1,6 @@
 """Typed digits -> a checked, parsed token, or a precise rejection (spec sections 1-5).
 
-    from stsmeter.decoder import Decoder, make_cipher
+    from stsmeter.sts.decoder import Decoder, make_cipher
     dec = Decoder(make_cipher("07", bytes.fromhex("0abc12def3456789")))
     tok = dec.decode(b"29054347139309851356")
     if tok.error is None:
@@ -11,6 +11,7 @@ to the decoder until the next call. A rejection sets `tok.error` to "format", "c
 "function" and `tok.detail` to a fixed text; no input makes `decode` raise.
 """
 
+from ..codes import EA07, EA11
 from . import crc16, digits
 from .token import SUBCLASSES, TEST, Token
 
@@ -19,9 +20,6 @@ CRC = "crc"
 FUNCTION = "function"
 
 _BYTES_LIKE = (bytes, bytearray, memoryview)  # built once: a tuple display allocates
-
-EA07 = "07"
-EA11 = "11"
 
 
 def make_cipher(ea, key):

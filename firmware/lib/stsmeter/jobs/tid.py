@@ -7,7 +7,6 @@ Issue times are wall-clock times read as UTC (spec 7 [U]; the IEC excerpt says U
 
 from micropython import const
 
-BASE_YEARS = (1993, 2014, 2035)
 MAX = const(0xFFFFFF)
 
 

@@ -4,10 +4,10 @@ Each answer goes to the display (two lines) and into a `short_code` result event
 values as fields. They work during a lockout and count for nothing.
 """
 
-from . import __version__, eventlog, screen
-from .meter import TAMPERS
-from .results import RESULTS, SHORT_CODE, key_data, report, show
-from .token import UNITS
+from .. import __version__, eventlog, screen
+from ..codes import RESULTS, SHORT_CODE, TAMPERS
+from .results import key_data, report, show
+from ..sts.token import UNITS
 
 CREDIT = 0
 LOAD = 1

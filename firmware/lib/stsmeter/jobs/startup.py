@@ -11,60 +11,15 @@ With no genuine slot left it starts from nothing trusted: no credit, the same TI
 import json
 import struct
 
-from . import clock, keyrecord
-from .store import HEAD, HEAD_SIZE, MAC_SIZE, MAGIC, MARKER, SLOTS, VERSION
-from .record import MISC_FMT, SEALED, parts, save
-
-
-class _Found:
-    """What load() found: the newest genuine payload, and whether anything was forged."""
-
-    def __init__(self):
-        self.payload = None
-        self.seq = 0
-        self.tamper = False
-        self.forged = []  # payloads of slots that failed authentication (untrusted)
-
-
-def load(store):
-    """The newest genuine slot of a Store, and what was forged (see store.py)."""
-    found = _Found()
-    present = 0
-    for name in SLOTS:
-        raw = store.files.read(store.path(name))
-        if raw is None:
-            continue
-        present += 1
-        seq, payload, genuine = _parse(store, raw)
-        if not genuine:
-            found.tamper = True
-            if payload is not None:
-                found.forged.append(payload)
-        elif seq > found.seq:
-            found.seq, found.payload = seq, payload
-    if present == 1 and found.seq >= 2:
-        found.tamper = True  # the other slot has been deleted
-    if not present and store.files.read(store.path(MARKER)) is not None:
-        found.tamper = True  # both slots deleted
-    store.seq = found.seq
-    return found
-
-
-def _parse(store, raw):
-    """(seq, payload or None, genuine)."""
-    if len(raw) < HEAD_SIZE + MAC_SIZE:
-        return 0, None, False
-    magic, version, seq, length = struct.unpack_from(HEAD, raw, 0)
-    end = HEAD_SIZE + length
-    if magic != MAGIC or version != VERSION or len(raw) != end + MAC_SIZE:
-        return 0, None, False
-    payload = raw[HEAD_SIZE:end]
-    return seq, payload, store.cmac.mac(raw[:end]) == raw[end:]
+from ..codes import TAMPER_FORGED
+from ..record import CLOCK_MAX, MISC_FMT, SEALED, parts, save, tids_at
+from ..store import HEAD, HEAD_SIZE, SLOTS
+from . import clock, key_change, load_state
 
 
 def _unpack(m, payload):
     """Load a genuine payload into the meter; False if it does not fit this layout."""
-    if len(payload) < SEALED or not keyrecord.unseal(m, payload[:SEALED]):
+    if len(payload) < SEALED or not key_change.unseal(m, payload[:SEALED]):
         return False
     off = SEALED
     for part in parts(m):
@@ -72,8 +27,6 @@ def _unpack(m, payload):
         off += part.SIZE
     m.tamper, m.last_result, m.last_unit, m.last_amount, saved_at = struct.unpack_from(
         MISC_FMT, payload, off)
-    from .record import CLOCK_MAX
-
     # the clock never runs back across a restart and stops at CLOCK_MAX; the lockout and
     # an over-power wait go on in running time: what was left at this record's save (never
     # more than one step), from the clock now - a power-off and a clock moved either way
@@ -111,34 +64,30 @@ def go_back(m):
 
 def _forged_tids(m, payload):
     """TIDs in a forged payload, read with this layout (empty if it does not fit)."""
-    off = SEALED + sum(p.SIZE for p in parts(m)) + struct.calcsize(MISC_FMT)
+    from ..tidstore import TidStore
+
+    found = TidStore(m.tids.size)
     try:
-        count = payload[off]
-        return [int.from_bytes(payload[off + 2 + 3 * i : off + 5 + 3 * i], "big")
-                for i in range(count)]
+        found.load(payload, tids_at(m))
     except IndexError:
         return []
+    return found.tids()
 
 
 def _provision(m, cfg, tid_floor_at):
     """Key data from the provisioning file, no credit, TID store filled at a time."""
     if cfg.key is None:
         raise ValueError("meter.json has no decoder_key and there is no state to load")
-    keyrecord.install(m, cfg.ea, cfg.key, cfg.kt, cfg.krn, cfg.ti, cfg.ken, cfg.sgc,
+    key_change.install(m, cfg.ea, cfg.key, cfg.kt, cfg.krn, cfg.ti, cfg.ken, cfg.sgc,
                       cfg.base_year)
-    keyrecord.seal(m)
+    key_change.seal(m)
     m.tids.fill(clock.tid_at(cfg, tid_floor_at, m.base_year))
 
 
 def boot(m):
     """Load the state, or provision a new meter, or recover from a forged state."""
     store = m.store
-    if hasattr(store, "bdev"):  # a flash journal (journal.py), on a board
-        from .journal_load import load as load_journal
-
-        found = load_journal(store, load)
-    else:
-        found = load(store)
+    found = load_state.load(store)
     if found.payload is not None and _unpack(m, found.payload):
         if m.digest is None:  # a record from before the seal: seal meter.json's settings
             m.digest = seal(m.cfg, store)
@@ -153,7 +102,7 @@ def boot(m):
     else:  # nothing genuine left
         found.tamper = True
         for forged in found.forged:
-            if len(forged) >= SEALED and keyrecord.unseal(m, forged[:SEALED]):
+            if len(forged) >= SEALED and key_change.unseal(m, forged[:SEALED]):
                 m.tids.fill(clock.tid_at(m.cfg, m.now, m.base_year))
                 break
         else:
@@ -165,8 +114,6 @@ def boot(m):
                     m.tids.insert(t)
         # the genuine slot may be one save behind: whatever was issued until now is Old
         m.tids.raise_floor(clock.tid_at(m.cfg, m.now, m.base_year))
-        from .meter import TAMPER_FORGED
-
         if m.digest is None:
             m.digest = m.cfg.digest or seal(m.cfg, store)
         m.set_tamper(TAMPER_FORGED)

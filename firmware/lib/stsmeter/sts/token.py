@@ -88,7 +88,7 @@ class Token:
         k = n + (24 if self.sub == 0 else 32)  # block bit number of control bit 0
         return (self.block[7 - (k >> 3)] >> (k & 7)) & 1
 
-    # --- key change sections (spec 4.3): the meter reads them in keychange.py ---
+    # --- key change sections (spec 4.3): the meter reads them in jobs/key_change.py ---
     @property
     def res(self):
         """Block bit 50 of section 1: 3KCT for 64-bit sets, reserved for 128-bit sets."""

@@ -1,4 +1,5 @@
-"""The PC as the meter's keypad and display (boards/sim.py, `make sim`).
+"""The PC board's own module (boards/sim.py, `make sim`): the terminal as the meter's keypad
+and display, and the simulator's keys.
 
 The keyboard is the keypad: 0-9, '*' or Backspace (delete; twice clears), 'c' (clear),
 '#' or Enter, '+'/'-' (simulated load), 'f' (fast time), '!' (tamper switch), 'q' or
@@ -10,7 +11,7 @@ terminal in raw mode (tools/simterm.py sets it); any stream of bytes works as in
 import asyncio
 import sys
 
-from . import clock
+from stsmeter.jobs import clock
 
 _KEYS = {0x7F: "*", 0x08: "*", 0x0D: "#", 0x0A: "#", 0x63: "C", 0x3D: "+", 0x03: "q",
          0x04: "q"}
@@ -31,6 +32,37 @@ class TerminalKeys:
             key = _KEYS.get(c) or (chr(c) if c < 0x80 else "")
             if key and key in _ALLOWED:
                 return key
+
+
+LOAD_STEP_W = 100
+FAST = 60  # time runs this much faster in fast mode ('f')
+
+
+class BoardKeys:
+    """The simulator's keys, the PC board's on_key hook (stsmeter.hardware.Devices): '+'/'-'
+    the simulated load, 'f' fast time, '!' the tamper switch, 'q' quit. A real board has
+    none of these: its load is what its pulse input measures."""
+
+    def __init__(self):
+        self.load_w = 0
+
+    def __call__(self, firmware, key):
+        m = firmware.meter
+        if key == "+":
+            self.load_w = min(self.load_w + LOAD_STEP_W, m.cfg.max_load_w)
+            m.set_load(self.load_w)
+        elif key == "-":
+            self.load_w = max(self.load_w - LOAD_STEP_W, 0)
+            m.set_load(self.load_w)
+        elif key == "f":
+            firmware.speed = 1 if firmware.speed != 1 else FAST
+        elif key == "!":
+            m.tamper_input()
+        elif key == "q":
+            firmware.running = False
+        else:
+            return False
+        return True
 
 
 class PanelRelay:

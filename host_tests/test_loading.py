@@ -12,10 +12,12 @@ from conftest import FIRMWARE_LIB, TOOLS, micropython_exe
 from meterkit import KEY11, credit, make, meter_doc
 
 # What a meter waiting for keys holds (meter.py and what it imports).
-RESIDENT = {"stsmeter", "stsmeter.config", "stsmeter.credit", "stsmeter.entry",
-            "stsmeter.eventlog", "stsmeter.keychange", "stsmeter.lockout", "stsmeter.meter",
-            "stsmeter.record", "stsmeter.screen", "stsmeter.seal", "stsmeter.store",
-            "stsmeter.supply", "stsmeter.tidstore"}
+# (all of them modules at the package's top: the folder rule, checked below)
+RESIDENT = {"stsmeter", "stsmeter.codes", "stsmeter.config", "stsmeter.credit",
+            "stsmeter.entry", "stsmeter.eventlog", "stsmeter.kct", "stsmeter.lockout",
+            "stsmeter.meter", "stsmeter.record", "stsmeter.screen", "stsmeter.seal",
+            "stsmeter.store", "stsmeter.supply", "stsmeter.tidstore"}
+PACKAGE = FIRMWARE_LIB / "stsmeter"
 
 PROBE = """
 import json, os, sys
@@ -108,8 +110,47 @@ def test_resident_code_is_loaded_at_start_and_kept(tmp_path, runtime):
                                               ["crc"]]  # the old key's token: refused
     loaded = set(out[0]["modules"])
     assert RESIDENT < loaded
-    assert {"stsmeter.acceptance", "stsmeter.shortcodes", "stsmeter.sta",
-            "stsmeter.decoder"} <= loaded
-    assert "stsmeter.startup" not in loaded and "stsmeter.meterjson" not in loaded
+    assert {"stsmeter.jobs.acceptance", "stsmeter.jobs.shortcodes", "stsmeter.sts.sta",
+            "stsmeter.sts.decoder"} <= loaded
+    assert "stsmeter.jobs.startup" not in loaded and "stsmeter.jobs.meterjson" not in loaded
+    import stsmeter
+
+    for work in ("decode", "token", "short_code"):  # the table's code for every entry
+        for name in stsmeter.LOADS[work]:
+            if name not in ("sts.sta", "sts.misty1"):  # (the cipher: only the meter's)
+                assert "stsmeter." + name in loaded, name
     for o in out:
         assert set(o["modules"]) == loaded, o["after"]
+
+
+def test_the_loading_table_names_every_per_entry_module_and_only_those():
+    """stsmeter.LOADS is the one table: each name is a module of sts/ or jobs/, and every
+    module there is loaded by some work (else nothing would ever release it); the resident
+    core is the package's top level and nothing else."""
+    import stsmeter
+
+    named = {name for names in stsmeter.LOADS.values() for name in names}
+    files = {p.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
+             for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
+    per_entry = {f for f in files if f.split(".")[0] in ("sts", "jobs")
+                 and not f.endswith("__init__")}
+    assert named == per_entry
+    for mod in RESIDENT - {"stsmeter"}:
+        assert "." not in mod[len("stsmeter."):], mod  # resident: at the top level
+
+
+@pytest.mark.parametrize("work", ["tokens", "acceptance", "jobs.acceptance", ""])
+def test_release_refuses_a_work_it_does_not_know(work, runtime, tmp_path):
+    """A misspelt release would keep code loaded unnoticed: it is an error instead."""
+    script = tmp_path / "release.py"
+    script.write_text("import stsmeter\ntry:\n    stsmeter.release(%r)\nexcept ValueError as e:"
+                      "\n    print('refused', e)\nelse:\n    print('released')\n" % work)
+    if runtime == "cpython":
+        env = {"PYTHONPATH": "%s:%s" % (TOOLS / "shim", FIRMWARE_LIB)}
+        cmd = [sys.executable, str(script)]
+    else:
+        env = {"MICROPYPATH": str(FIRMWARE_LIB)}
+        cmd = [micropython_exe(), str(script)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.startswith("refused"), out.stdout + out.stderr
+    assert repr(work) in out.stdout

@@ -3,14 +3,10 @@ screen (class 1 test/display screens too). Loaded with the code for a token or a
 code, and released after it.
 """
 
-from micropython import const
 
-from . import __version__, eventlog, screen
+from .. import __version__, eventlog, screen
+from ..codes import RESULTS, SHORT_CODE
 
-# result codes (acceptance.py) are indexes of RESULTS
-RESULTS = ("accept", "kct_partial", "used", "old", "crc", "format", "key_expired", "ddtk",
-           "key_type", "function", "range", "overflow", "mfr_code", "locked", "short_code")
-SHORT_CODE = const(14)
 RESULT_WORDS = {
     "used": "Used", "old": "Old", "crc": "Reject", "format": "Reject",
     "key_expired": "Key expired", "ddtk": "DDTK error", "key_type": "Key type error",
@@ -36,10 +32,7 @@ def report(m, which, detail="", save=False, **fields):
         m.last_result = which
         m.log.add(m.now, eventlog.TOKEN, which, m.last_amount if which == 0 else 0)
     if save and not m.save():  # the flash refused it (a full filesystem): refused, and the
-        from . import forget, startup  # meter goes back to its last saved state, so that
-
-        startup.go_back(m)  # none of it counts (the token can be entered again)
-        forget("startup")
+        m.go_back()  # meter goes back to its last saved state, so that none of it counts
         name, detail, fields = "not_saved", "", {}
     event = {"event": "result", "result": name}
     if detail:

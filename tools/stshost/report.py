@@ -4,9 +4,9 @@ Used by the simulator and the scripted runner (tools/meter_script.py); the meter
 behaviour does not depend on it.
 """
 
-from . import clock, eventlog
-from .meter import REASONS, TAMPERS
-from .results import RESULTS
+from stsmeter import eventlog
+from stsmeter.codes import REASONS, RESULTS, TAMPERS
+from stsmeter.jobs import clock
 
 
 def status(m):

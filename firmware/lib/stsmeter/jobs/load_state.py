@@ -1,6 +1,12 @@
-"""Reading a flash journal (journal.py) back at start: the newest genuine record, found on
-the block device itself, and what was done to the journal files. Start-only code.
+"""Reading the state back at start (start-only code): the newest genuine record, and what
+was done to it. The PC keeps it in two state files (store.py); a board, in a flash
+journal (journal.py) found on the block device itself.
 
+State files: the newer genuine slot is the state; a slot that fails authentication, one
+slot deleted after the second save, or both deleted after provisioning (the `provisioned`
+marker) is tamper.
+
+A flash journal:
 Every block of the device is looked at: a block is the journal's when its header page
 carries this device's CMAC. In each, every written slot must be a genuine record, except
 the last one written, which a power cut during its program may have left torn (ignored).
@@ -10,16 +16,60 @@ change that. Tamper, as for edited state files:
   - a written slot that is not genuine and not the last of its block (an edited record);
   - the newest record's journal file missing (deleted) or not holding that block's data
     (replaced, for instance by an older copy).
-With no record at all, startup.py looks for state files (the firmware before the journal)
+With no record at all, load() looks for state files (the firmware before the journal)
 and for the `provisioned` marker, as for a meter keeping its state in files.
 The next save starts a new block; every journal file found is then removed (maintain).
 """
 
 import struct
 
-from .journal import BLOCK_HEAD, BLOCK_HEAD_SIZE, BLOCK_MAGIC, BLOCK_VERSION, ERASED, PAGE
-from .journal import PREFIX, SLOT
-from .store import HEAD, HEAD_SIZE, MAC_SIZE, MAGIC, VERSION
+from ..store import HEAD, HEAD_SIZE, MAC_SIZE, MAGIC, MARKER, SLOTS, VERSION, Store
+
+
+class Found:
+    """What load() found: the newest genuine payload, and whether anything was forged."""
+
+    def __init__(self):
+        self.payload = None
+        self.seq = 0
+        self.tamper = False
+        self.forged = []  # payloads of slots that failed authentication (untrusted)
+
+
+def _files(store):
+    """The newest genuine slot of a Store (state files), and what was forged."""
+    found = Found()
+    present = 0
+    for name in SLOTS:
+        raw = store.files.read(store.path(name))
+        if raw is None:
+            continue
+        present += 1
+        seq, payload, genuine = _parse(store, raw)
+        if not genuine:
+            found.tamper = True
+            if payload is not None:
+                found.forged.append(payload)
+        elif seq > found.seq:
+            found.seq, found.payload = seq, payload
+    if present == 1 and found.seq >= 2:
+        found.tamper = True  # the other slot has been deleted
+    if not present and store.files.read(store.path(MARKER)) is not None:
+        found.tamper = True  # both slots deleted
+    store.seq = found.seq
+    return found
+
+
+def _parse(store, raw):
+    """(seq, payload or None, genuine)."""
+    if len(raw) < HEAD_SIZE + MAC_SIZE:
+        return 0, None, False
+    magic, version, seq, length = struct.unpack_from(HEAD, raw, 0)
+    end = HEAD_SIZE + length
+    if magic != MAGIC or version != VERSION or len(raw) != end + MAC_SIZE:
+        return 0, None, False
+    payload = raw[HEAD_SIZE:end]
+    return seq, payload, store.cmac.mac(raw[:end]) == raw[end:]
 
 
 def _record(cmac, rec):
@@ -33,6 +83,8 @@ def _record(cmac, rec):
 
 
 def _erased(buf):
+    from ..journal import ERASED  # (loaded: the store is a Journal)
+
     for b in buf:
         if b != ERASED:
             return False
@@ -41,6 +93,8 @@ def _erased(buf):
 
 def blocks(j):
     """[(gen, block)] of the blocks whose header is this device's."""
+    from ..journal import BLOCK_HEAD, BLOCK_HEAD_SIZE, BLOCK_MAGIC, BLOCK_VERSION
+
     head = bytearray(BLOCK_HEAD_SIZE + MAC_SIZE)
     found = []
     for block in range(j.blocks):
@@ -54,16 +108,18 @@ def blocks(j):
     return found
 
 
-def load(j, load_files):
-    """The newest genuine record of a Journal; sets its seq and generation. With no record
-    at all, the state files of the firmware before the journal, if any (load_files is
-    startup.load): the first save moves that state into the journal, then the files go."""
+def load(store):
+    """What the store holds: the newest genuine record, and whether anything was forged
+    (a Found). A Journal: read from its blocks (sets its seq and generation); with no
+    record at all, the state files of the firmware before the journal, if any: the first
+    save moves that state into the journal, then the files go. A Store: its files."""
+    if not hasattr(store, "bdev"):
+        return _files(store)
+    j = store
     found = _journal(j)
     if found.payload is None and not found.tamper:
-        from .store import SLOTS, Store
-
         files = Store(j.dir, j.cmac, j.files)
-        found = load_files(files)
+        found = _files(files)
         if found.payload is not None:
             j.old_files.extend(files.path(name) for name in SLOTS)
         j.seq = files.seq
@@ -71,9 +127,9 @@ def load(j, load_files):
 
 
 def _journal(j):
-    from .startup import _Found
+    from ..journal import PAGE, PREFIX, SLOT
 
-    found = _Found()
+    found = Found()
     rec = bytearray(SLOT)
     newest = None  # (gen, block, slot offset)
     top_gen = 0
@@ -114,6 +170,8 @@ def _journal(j):
 
 def _check_file(j, found, newest):
     """Tamper unless the newest record's journal file holds that very block's data."""
+    from ..journal import BLOCK_HEAD_SIZE, SLOT
+
     gen, block, off = newest
     data = j.files.read(j.path(gen))
     if data is None:

@@ -8,6 +8,7 @@ lowest, highest)).
 
 from micropython import const
 
+from ..codes import BASE_YEARS, EAS
 from . import tid
 from .clock import minutes_since_1993
 
@@ -94,12 +95,12 @@ def check(cfg, doc):
     if not isinstance(doc, dict):
         raise ValueError("meter.json must be a JSON object")
     cfg.ea = doc.get("ea", "07")
-    if not isinstance(cfg.ea, str) or cfg.ea not in ("07", "11"):
+    if not isinstance(cfg.ea, str) or cfg.ea not in EAS:
         raise ValueError("ea must be 07 or 11")
     cfg.key = _key(doc, cfg.ea)
     cfg.base_year = doc.get("base_date", 2014)
     if (not isinstance(cfg.base_year, int) or isinstance(cfg.base_year, bool)
-            or cfg.base_year not in tid.BASE_YEARS):
+            or cfg.base_year not in BASE_YEARS):
         raise ValueError("base_date must be 1993, 2014 or 2035")
     cfg.kt = _int(doc, "key_type", 0, 3)
     cfg.krn = _int(doc, "krn", 1, 9)

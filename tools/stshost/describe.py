@@ -4,8 +4,8 @@ Reads the layouts of spec section 4 from `Token.block`; see token.py for the fie
 meter itself uses.
 """
 
-from . import tid
-from .token import CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3, MANAGEMENT, MPL, \
+from stsmeter.jobs import tid
+from stsmeter.sts.token import CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2, KEY_3, MANAGEMENT, MPL, \
     MPPUL, TARIFF_RATE, TEST, UNITS
 
 # Names by class, indexed by subclass (token.SUBCLASSES counts them).

@@ -16,7 +16,7 @@ import time
 
 from micropython import const
 
-from . import entry
+from .. import entry
 
 _WAIT_S = const(60)
 _CLEAR_TAMPER = const(5)  # class 2 subclass (token.CLEAR_TAMPER)
@@ -51,7 +51,7 @@ async def _dialog(fw):
                 return False
             what = m.entry.press(key, m.now)
             if m.entry.count:
-                from .screen import lines
+                from ..screen import lines
 
                 show(lines(m))
             if what == entry.TOKEN:
@@ -97,7 +97,7 @@ def wipe(store):
     its header (freed older ones too: the key is in every record), then every file of the
     state folder and the folder."""
     if hasattr(store, "bdev"):
-        from .journal_load import blocks
+        from .load_state import blocks
 
         for _, block in blocks(store):
             store.bdev.ioctl(6, block)
