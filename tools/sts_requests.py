@@ -16,12 +16,20 @@ Answers: the decoded fields, {"token": DIGITS} / {"tokens": [...]}, or
 import json
 import sys
 
-import jsonline
-from stsmeter import amount, tid, vending
-from stsmeter.decoder import Decoder, make_cipher
-from stsmeter.describe import TYPES, describe
-from stsmeter.token import ALL_REGISTERS
-from stsmeter.vending import REGISTERS
+if sys.implementation.name == "cpython" and __name__ == "__main__":  # run through the shim
+    import os
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "shim"))
+    import mpshim
+
+    mpshim.install()
+
+import jsonline  # noqa: E402
+from stsmeter import amount, tid, vending  # noqa: E402
+from stsmeter.decoder import Decoder, make_cipher  # noqa: E402
+from stsmeter.describe import TYPES, describe  # noqa: E402
+from stsmeter.token import ALL_REGISTERS  # noqa: E402
+from stsmeter.vending import REGISTERS  # noqa: E402
 
 ALGS = {"sta": "07", "ea07": "07", "07": "07", "misty1": "11", "ea11": "11", "11": "11"}
 KEY_BYTES = {"07": 8, "11": 16}
