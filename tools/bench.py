@@ -296,7 +296,10 @@ def parser():
 def read_rows(path):
     try:
         with open(path) as f:
-            return [json.loads(line) for line in f if line.startswith("{")]
+            rows = [json.loads(line) for line in f if line.startswith("{")]
+        if rows and all(isinstance(r, dict) and "bench" in r for r in rows):
+            return rows
+        raise ValueError
     except OSError as e:
         cli.fail("cannot read %s: %s: give a file saved from bench.py --json"
                  % (path, e.strerror or e))

@@ -180,7 +180,8 @@ def lines(stream):
 
 def main():
     if len(sys.argv) != 3:
-        sys.stderr.write("usage: meter_script.py METER.json STATE_DIR\n")
+        sys.stderr.write("meter_script.py: error: usage: meter_script.py METER.json "
+                         "STATE_DIR, commands on stdin (tools/sim.py runs it)\n")
         sys.exit(2)
     stsmeter.collect_often()  # as the firmware does (app.run)
     try:
