@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the meter from a script: one command per line in, one JSON event per line out.
 
-    python3 tools/sim.py --meter meter.json --state DIR --script FILE|- [--runtime cpython]
+    .venv/bin/python tools/sim.py --meter meter.json --state DIR --script FILE|- [--runtime cpython]
 
 The firmware runs in the MicroPython unix port (default) or in CPython through the shim;
 DIR is the meter's flash and survives between runs (see tools/meter_script.py for the
