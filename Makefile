@@ -2,7 +2,8 @@
 #   make sim     set up, then run the meter firmware on this PC (MicroPython unix port);
 #                BOARD=rpi_pico: deployed onto a virtual Raspberry Pi Pico (rp2040js)
 #   make test    set up, then run every host test (CPython, MicroPython unix, 32-bit wasm)
-#   make bench   set up, then print the benchmark figures as JSON lines
+#   make bench   set up, then print the benchmark figures as a table, each beside its
+#                target (JSON=1: as JSON lines)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,7 +34,7 @@ test: setup
 	$(BIN)/python -m pytest host_tests
 
 bench: setup
-	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench.py $(if $(JSON),--json)
 
 # make sim [BOARD=sim|rpi_pico]: sim (the default) runs the firmware on the unix port with
 # the PC as the board (.sim/); rpi_pico deploys it onto a virtual Pico and drives it through

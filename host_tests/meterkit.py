@@ -90,6 +90,14 @@ class Bench:
         assert self.stderr == "", self.stderr
         return events
 
+    def run_bad(self, *lines):
+        """Run script lines of which some are bad: each answered with an error event, then
+        one line on stderr and exit status 2; returns the events."""
+        code, events = self.run_raw(*lines)
+        assert code == 2, self.stderr
+        assert len(self.stderr.splitlines()) == 1 and "bad script line" in self.stderr
+        return events
+
     def results(self, *lines):
         """Only the result events' codes."""
         return [e["result"] for e in self.run(*lines) if e["event"] == "result"]

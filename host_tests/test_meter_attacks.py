@@ -373,7 +373,7 @@ def test_bad_bytes_and_long_lines_are_answered_and_the_runner_goes_on(tmp_path, 
     data = (b"token \xff\xfe\n" + b"keys 1\x002#\n" + b"x" * 1000000 + b"\n" + b"status\n" +
             b"k" * 5000 + b"\n" + b"keys 3#\n")
     code, ev = b.run_bytes(data, timeout=60)
-    assert code == 0 and b.stderr == ""
+    assert code == 2 and "4 bad script line(s), the first line 1" in b.stderr
     assert [e["event"] for e in ev if e["event"] in ("error", "status", "result")] == [
         "error", "error", "error", "status", "error", "result"]
     assert of(ev, "result")[0]["code"] == 3
@@ -383,7 +383,7 @@ def test_absurd_numbers_are_refused(tmp_path, runtime):
     huge = "1" + "0" * 30
     bad = ["load " + huge, "energy " + huge, "advance -1", "advance 1e3", "load 10**30",
            "energy 10**30", "energy 1000000001", "load 250001"]
-    ev = Bench(tmp_path, runtime).run(*bad, "token " + credit(1), "energy 400", "status")
+    ev = Bench(tmp_path, runtime).run_bad(*bad, "token " + credit(1), "energy 400", "status")
     assert len(of(ev, "error")) == len(bad)
     st = of(ev, "status")[0]
     assert st["credit_kwh"] == 0.6 and st["load_w"] == 0

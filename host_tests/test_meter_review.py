@@ -419,7 +419,7 @@ def test_more_bad_lines_each_one_error_nothing_half_done(tmp_path, runtime):
     bad = ["load 250001", "keys", "keys 12 34", "keys 12x#", "token 1234567890123456789a",
            "token " + credit(1) + "0", "advance 1.5", "advance -3", "status now",
            "power-cycle now", "TOKEN " + credit(1), "load"]
-    ev = Bench(tmp_path, runtime).run(*bad, "keys 3#", "status")
+    ev = Bench(tmp_path, runtime).run_bad(*bad, "keys 3#", "status")
     assert len(of(ev, "error")) == len(bad)
     assert codes(ev) == ["short_code"] and of(ev, "result")[0]["code"] == 3  # no stray digits
     st = of(ev, "status")[0]

@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
-"""`make bench`: codec cost on each runtime, board estimates and .mpy sizes, as JSON lines,
-then the board figures measured on the virtual Pico (tools/bench_pico.py).
+"""`make bench`: codec cost on each runtime, board estimates and .mpy sizes, then the board
+figures measured on the virtual Pico (tools/bench_pico.py); a table (one line per figure,
+its target and OK/MISSED: tools/bench_table.py), or with --json the JSON lines.
+
+    bench.py [--json] [--only PART ...]        (make bench, make bench JSON=1)
+    bench.py --from-json FILE                  the table of saved --json output
+
+The whole bench takes about 6 minutes and both cores.
 
 Figures are the best of several runs (the host is shared; the minimum is the least
 disturbed). The est_ms_* board times are estimates: unix-port time x a factor from
@@ -14,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 
+import bench_table
+import cli
 import paths
 from venv_tools import tool
 
@@ -158,10 +166,10 @@ def meter_rows(tmp):
                     os.path.join(lib, "bench_meter.mpy"), os.path.join(HERE, "bench_meter.py")],
                    check=True)
     for ea in ("07", "11"):
-        print(json.dumps(heap_row(tmp, tool("micropython"), ea)))
+        emit(heap_row(tmp, tool("micropython"), ea))
     flash = micropython(os.path.join(HERE, "bench_flash.py"), [meter_tokens(tmp)],
                         path=os.pathsep.join([lib, HERE]))
-    print(json.dumps(flash[0]))
+    emit(flash[0])
 
 
 RP2040_FREE_HEAP = 233024  # gc heap an RP2040 leaves free (micropython-notes 3.2)
@@ -172,14 +180,14 @@ def driver_rows():
     tests = os.path.join(ROOT, "host_tests")
     path = os.pathsep.join([LIB, tests])
     for row in micropython(os.path.join(HERE, "bench_keypad.py"), path=path):
-        print(json.dumps(row))
+        emit(row)
     wasm = run(["node", os.path.join(HERE, "wasm", "run.mjs"), "--lib", LIB, "--lib", tests,
                 os.path.join(HERE, "bench_keypad.py"), "1000"])
     for row in wasm:
         row["runtime"] = "micropython-32bit"
-        print(json.dumps(row))
+        emit(row)
     for row in micropython(os.path.join(HERE, "bench_display.py"), path=path):
-        print(json.dumps(row))
+        emit(row)
 
 
 def firmware_row(tmp):
@@ -193,14 +201,13 @@ def firmware_row(tmp):
     cmd = [tool("micropython"), "-X", "heapsize=%d" % RP2040_FREE_HEAP,
            os.path.join(HERE, "bench_firmware.py"), tokens]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=scratch, check=True)
-    print(out.stdout.strip())
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            emit(json.loads(line))
 
 
-def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        meter_rows(tmp)
-        firmware_row(tmp)
-    driver_rows()
+def codec_rows():
+    """Decode time and allocation per token on each runtime, and the board estimates."""
     script = os.path.join(HERE, "bench_codec.py")
     unix = best(micropython(script) for _ in range(RUNS))
     with tempfile.TemporaryDirectory() as tmp:
@@ -224,13 +231,93 @@ def main():
         for board, factor in BOARD_FACTORS.items():
             row["est_ms_" + board] = round(us * factor / 1000, 2)
         row["board_factors"] = BOARD_FACTORS
-        print(json.dumps(row))
+        emit(row)
+
+
+def mpy_rows():
     for board in ("rpi_pico", "esp32_devkitc"):
-        print(json.dumps(mpy_size(board)))
-    sys.stdout.flush()
-    # board figures measured on the virtual Pico (its own JSON lines)
-    subprocess.run([sys.executable, os.path.join(HERE, "bench_pico.py")], check=True)
+        emit(mpy_size(board))
+
+
+def pico_rows():
+    """The board figures measured on the virtual Pico (its own JSON lines)."""
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "bench_pico.py")],
+                            stdout=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("{"):
+            emit(json.loads(line))
+    if proc.wait():
+        raise subprocess.CalledProcessError(proc.returncode, "bench_pico.py")
+
+
+def meter_and_firmware_rows():
+    with tempfile.TemporaryDirectory() as tmp:
+        meter_rows(tmp)
+        firmware_row(tmp)
+
+
+PARTS = {"meter": meter_and_firmware_rows, "drivers": driver_rows, "codec": codec_rows,
+         "mpy": mpy_rows, "pico": pico_rows}  # in the order they run
+ROWS = []  # what emit() collected, for the table
+
+
+def emit(row):
+    """One bench row: a JSON line at once (--json), or kept for the table."""
+    if JSON:
+        print(json.dumps(row), flush=True)
+    else:
+        ROWS.append(row)
+        which = [str(row[k]) for k in ("alg", "ea", "runtime", "code_loading", "board",
+                                         "display") if k in row]
+        sys.stderr.write("  measured: %s\n" % " ".join([str(row.get("bench"))] + which[:1]))
+
+
+JSON = False
+
+
+def parser():
+    p = cli.Parser(prog="bench.py", description=__doc__.split("\n\n")[0].strip('"'),
+                   epilog="Parts: %s (default: all, about 6 minutes; pico alone about 3)."
+                   % ", ".join(PARTS))
+    p.add_argument("--json", action="store_true",
+                   help="print the JSON lines of every row as measured, instead of the table")
+    p.add_argument("--only", action="append", choices=list(PARTS), metavar="PART",
+                   help="run only this part (repeatable): %s" % ", ".join(PARTS))
+    p.add_argument("--from-json", metavar="FILE",
+                   help="measure nothing: print the table of a saved --json output")
+    return p
+
+
+def read_rows(path):
+    try:
+        with open(path) as f:
+            rows = [json.loads(line) for line in f if line.startswith("{")]
+        if rows and all(isinstance(r, dict) and "bench" in r for r in rows):
+            return rows
+        raise ValueError
+    except OSError as e:
+        cli.fail("cannot read %s: %s: give a file saved from bench.py --json"
+                 % (path, e.strerror or e))
+    except ValueError:
+        cli.fail("%s is not the JSON lines of bench.py --json" % path)
+
+
+def main(argv=None):
+    global JSON
+    args = parser().parse_args(argv)
+    if args.from_json:
+        if args.json or args.only:
+            cli.fail("--from-json measures nothing: give it alone")
+        sys.stdout.write(bench_table.table(read_rows(args.from_json)))
+        return 0
+    JSON = args.json
+    for name, part in PARTS.items():
+        if not args.only or name in args.only:
+            part()
+    if not JSON:
+        sys.stdout.write(bench_table.table(ROWS))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,6 +8,12 @@ DKGA01 and DKGA03 are legacy and not implemented (spec 12.3).
 
 import hashlib
 import hmac
+import sys
+
+if __name__ == "__main__":  # a library: say where its command is
+    sys.stderr.write("dkga.py: error: a library, not a command: derive a key with "
+                     ".venv/bin/python tools/sts.py keygen (or tools/provision.py --dkga)\n")
+    sys.exit(2)
 
 from Crypto.Cipher import DES
 

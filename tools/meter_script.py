@@ -6,8 +6,10 @@ Runs the real firmware meter (stsmeter.meter) under MicroPython or CPython; `too
 starts it. Commands: keys <0-9*#C...>, token <20 digits>, load <watts>, advance <seconds>,
 power-cycle, status, and also energy <Wh> (pulse input), tamper, log.
 Lines are read as bytes, at most MAX_LINE of them: a longer line, or one with bytes beyond
-ASCII, is answered with one error event and the runner goes on. A meter that cannot start
-gives one error event and exit status 1; misuse, one line on stderr and exit status 2.
+ASCII, or a bad command, is answered with one error event and the runner goes on; at the
+end, a script that had such lines gives one line on stderr (how many, the first) and exit
+status 2. A meter that cannot start gives one error event and exit status 1; misuse, one
+line on stderr and exit status 2.
 STATE_DIR holds the meter's flash (state.a/state.b) and the simulated board around it:
 `device.id` (stands in for the chip's unique ID) and `clock` (the wall clock, meter-clock
 seconds, which goes on across runs and power cycles).
@@ -121,8 +123,27 @@ class Bench:
         elif cmd == "log" and not args:
             out({"event": "log", "entries": report.events(m)})
         else:
-            raise ValueError("bad command: %s" % line.strip())
+            raise ValueError(_wrong(cmd, args))
         self.tick()
+
+
+USAGE = ("keys <0-9*#C>", "token <20 digits>", "load <watts>", "energy <Wh>",
+         "advance <seconds>", "power-cycle", "status", "tamper", "log")
+
+
+def _wrong(cmd, args):
+    """What is wrong with a command line that was not run."""
+    for usage in USAGE:
+        if usage.split()[0] == cmd:
+            break
+    else:
+        return "unknown command %s: the commands are %s" % (
+            cmd, ", ".join(u.split()[0] for u in USAGE))
+    if cmd == "token" and len(args) == 1:
+        return "a token is 20 digits: %s" % args[0]
+    if " " not in usage:
+        return "%s takes nothing after it (got: %s)" % (cmd, " ".join([cmd] + args))
+    return "%s takes: %s (got: %s)" % (cmd, usage, " ".join([cmd] + args))
 
 
 def _why(e):
@@ -156,7 +177,8 @@ def lines(stream):
 
 def main():
     if len(sys.argv) != 3:
-        sys.stderr.write("usage: meter_script.py METER.json STATE_DIR\n")
+        sys.stderr.write("meter_script.py: error: usage: meter_script.py METER.json "
+                         "STATE_DIR, commands on stdin (tools/sim.py runs it)\n")
         sys.exit(2)
     stsmeter.collect_often()  # as the firmware does (app.run)
     try:
@@ -164,13 +186,22 @@ def main():
     except Exception as e:  # whatever it is: one error event, never a traceback
         out({"event": "error", "detail": "cannot start the meter: %s" % _why(e)})
         sys.exit(1)
-    for line, error in lines(sys.stdin.buffer):
+    bad, first = 0, None
+    for number, (line, error) in enumerate(lines(sys.stdin.buffer), 1):
         try:
             if error:
                 raise ValueError(error)
             bench.command(line)
         except Exception as e:  # a bad command is answered, and the runner goes on
             out({"event": "error", "detail": _why(e)})
+            bad += 1
+            first = first or number
+    if bad:  # the script was wrong: say so at the end (each line had its error event)
+        sys.stdout.flush()
+        sys.stderr.write("meter_script.py: error: %d bad script line(s), the first line %d "
+                         "(each answered with an error event): fix the script\n"
+                         % (bad, first))
+        sys.exit(2)
 
 
 if __name__ == "__main__":

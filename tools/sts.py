@@ -11,7 +11,6 @@ process or, with --runtime micropython, inside the MicroPython unix port. Exit s
 0 done, 1 token rejected (decode prints {"error": ..., "detail": ...}), 2 misuse.
 """
 
-import argparse
 import json
 import os
 import secrets
@@ -19,6 +18,7 @@ import subprocess
 import sys
 import time
 
+import cli  # one-line errors, also for a Python without the packages
 import paths
 import sts_requests
 import venv_tools
@@ -29,14 +29,26 @@ HERE = paths.TOOLS
 GENERATE_TYPES = [name for names in TYPES for name in names] + ["key_change"]
 
 
-def fail(message):
-    sys.stderr.write("sts.py: error: %s\n" % message)
-    sys.exit(2)
+fail = cli.fail
+Parser = cli.Parser  # an error is one line, exit 2
+ALG_OF_KEY = {16: "sta", 32: "misty1"}  # hex digits -> the algorithm of such a key
 
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        fail(message)
+def check_key(key, alg, option="--key"):
+    """Refuse a key of the other algorithm's size, saying which --alg it needs."""
+    if key is not None and len(key) in ALG_OF_KEY and ALG_OF_KEY[len(key)] != alg:
+        fail("%s is %d hex digits: that is %s key, use --alg %s" % (
+            option, len(key), "an STA (EA07)" if len(key) == 16 else "a MISTY1 (EA11)",
+            ALG_OF_KEY[len(key)]))
+
+
+def as_options(detail):
+    """A request error in the words of the command line: "missing amount" ->
+    "--amount is required"."""
+    if detail.startswith("missing "):
+        name = detail.split()[1].rstrip(":")
+        return "--%s is required%s" % (name.replace("_", "-"), detail[8 + len(name):])
+    return detail
 
 
 def micropython_path():
@@ -68,21 +80,29 @@ def one(request, runtime):
     line = next(answer_lines([json.dumps(request)], runtime))
     answer = json.loads(line)
     if answer.get("error") == "request":
-        fail(answer["detail"])
+        fail(as_options(answer["detail"]))
     print(line)
     return answer
 
 
 def cmd_decode(args):
     if args.batch:
-        stream = sys.stdin if args.batch == "-" else open(args.batch)
+        if args.token is not None:
+            fail("a TOKEN and --batch both given: give one or the other")
+        try:
+            stream = sys.stdin if args.batch == "-" else open(args.batch)
+            requests = list(stream)
+        except (OSError, UnicodeError) as e:
+            fail("cannot read the batch file %s: %s: give a file of JSON lines, or - for "
+                 "stdin" % (args.batch, getattr(e, "strerror", None) or e))
         rejected = 0
-        for line in answer_lines(list(stream), args.runtime):
+        for line in answer_lines(requests, args.runtime):
             print(line)
             rejected += "error" in json.loads(line)
         return 1 if rejected else 0
     if args.token is None:
         fail("give a TOKEN or --batch FILE")
+    check_key(args.key, args.alg)
     request = {"token": args.token, "alg": args.alg, "base_date": args.base_date}
     if args.key is not None:
         request["key"] = args.key
@@ -95,11 +115,14 @@ def cmd_generate(args):
     if args.type_class is not None:
         del request["type"]
         request.update({"class": args.type_class, "subclass": args.subclass})
+    check_key(args.key, args.alg)
+    check_key(args.new_key, args.alg, "--new-key")
+    if args.tid is not None and args.issued is not None:
+        fail("--tid and --issued both given: give the issue time one way only")
     if args.tid is not None:
         request["tid"] = args.tid
     else:
-        issued = args.issued or time.strftime("%Y-%m-%dT%H:%M", time.gmtime())
-        request["issued"] = issued
+        request["issued"] = issued(args.issued, args.base_date)
     request["rnd"] = args.rnd if args.rnd is not None else secrets.randbelow(16)
     for name in ("key_ken", "amount", "limit_w", "register", "rate", "pad", "factor", "control",
                  "mfr_code", "new_key", "ken", "krn", "kt", "ro", "res", "ti", "sgc"):
@@ -109,10 +132,33 @@ def cmd_generate(args):
     line = next(answer_lines([json.dumps(request)], args.runtime))
     answer = json.loads(line)
     if "error" in answer:
-        fail(answer["detail"])
+        fail(as_options(answer["detail"]))
     for token in answer.get("tokens", [answer.get("token")]):
         print(token)
     return 0
+
+
+def issued(text, base_year):
+    """--issued as the codec takes it: YYYY-MM-DD[THH:MM[:SS]][Z], a real UTC time within
+    what a TID of the base date can carry (default: now); else one line, exit 2."""
+    from stsmeter import tid
+
+    if text is None:
+        return time.strftime("%Y-%m-%dT%H:%M", time.gmtime())
+    full = text[:-1] if text.endswith("Z") else text
+    if len(full) == 10:
+        full += "T00:00"
+    try:
+        y, mo, d, h, mi, _ = tid.parse_iso(full)
+    except ValueError:
+        fail("--issued %s is not a real date and time: give YYYY-MM-DD, YYYY-MM-DDTHH:MM "
+             "or YYYY-MM-DDTHH:MM:SS (UTC, optional Z)" % text)
+    t = tid.from_datetime(base_year, y, mo, d, h, mi)
+    if not 0 <= t <= tid.MAX:
+        fail("--issued %s is outside what a token of base date %d can carry (%s .. %s): "
+             "use another --base-date" % (text, base_year, tid.iso(base_year, 0),
+                                          tid.iso(base_year, tid.MAX)))
+    return full
 
 
 def cmd_keygen(args):
@@ -139,7 +185,8 @@ def build_parser():
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def common(sp):
-        sp.add_argument("--key", help="decoder key, hex, standard order")
+        sp.add_argument("--key", help="decoder key, hex, standard order (required but to "
+                        "decode a class 1 test token)")
         sp.add_argument("--alg", default="sta", choices=["sta", "misty1"],
                         help="sta = EA07 (64-bit key), misty1 = EA11 (128-bit key)")
         sp.add_argument("--base-date", type=int, default=2014, choices=[1993, 2014, 2035],
@@ -161,7 +208,8 @@ def build_parser():
                    help="instead of --type: class and --subclass")
     g.add_argument("--subclass", type=int, default=0)
     g.add_argument("--tid", type=int, help="TID in minutes (else --issued)")
-    g.add_argument("--issued", help="issue time YYYY-MM-DDTHH:MM UTC (default now)")
+    g.add_argument("--issued", help="issue time, UTC: YYYY-MM-DD, YYYY-MM-DDTHH:MM or "
+                   "YYYY-MM-DDTHH:MM:SS, optional Z (default now)")
     g.add_argument("--rnd", type=int, help="random number 0..15 (default random)")
     g.add_argument("--key-ken", type=int, help="the key's expiry number: refuse a TID "
                    "beyond it (default 255, never)")

@@ -16,6 +16,9 @@ Answers: the decoded fields, {"token": DIGITS} / {"tokens": [...]}, or
 import json
 import sys
 
+if sys.implementation.name == "cpython" and __name__ == "__main__":  # run through the shim
+    import paths  # noqa: F401
+
 import jsonline
 from stshost import vending
 from stshost.describe import TYPES, describe
@@ -44,6 +47,8 @@ def dumps(d):
 
 def decimal_units(value, places):
     """Exact decimal (number or text) -> integer count of 10**-places, rounded up."""
+    if value is None:
+        raise RequestError("missing amount")
     text = repr(value) if isinstance(value, float) else str(value)
     text = text.strip()
     neg = text.startswith("-")
@@ -75,6 +80,8 @@ def _int(req, name, lo, hi, default=None):
 
 def _hex(req, name, nbytes):
     v = req.get(name)
+    if v is None:
+        raise RequestError("missing %s" % name)
     try:
         if len(v) != 2 * nbytes:
             raise ValueError
@@ -87,6 +94,14 @@ def cipher_for(req, name="key"):
     ea = ALGS.get(str(req.get("alg", "")).lower())
     if ea is None:
         raise RequestError("alg must be sta or misty1")
+    key = req.get(name)
+    if key is None:
+        raise RequestError("missing %s" % name)
+    other = "11" if ea == "07" else "07"
+    if isinstance(key, str) and len(key) == 2 * KEY_BYTES[other]:
+        raise RequestError("%s is %d hex digits: that is %s key, alg %s" % (
+            name, len(key), "an STA (EA07)" if other == "07" else "a MISTY1 (EA11)",
+            "sta" if other == "07" else "misty1"))
     return ea, make_cipher(ea, _hex(req, name, KEY_BYTES[ea]))
 
 
@@ -99,11 +114,16 @@ def base_year(req):
 
 def decode(req):
     token = req.get("token")
-    if not isinstance(token, str):
+    if token is None:
         raise RequestError("missing token")
+    if not isinstance(token, str):
+        raise RequestError("token must be a JSON string of 20 digits, in quotes")
     year = base_year(req)
     cipher = cipher_for(req)[1] if req.get("key") is not None else None
     tok = Decoder(cipher).decode(token)
+    if tok.error == "crc" and cipher is None and tok.cls != 1:  # (class 1: no key)
+        raise RequestError("missing key: a class %d token is encrypted, decoding it needs "
+                           "the meter's decoder key" % tok.cls)
     if tok.error:
         return {"error": tok.error, "detail": tok.detail}
     return describe(tok, year)
@@ -134,14 +154,16 @@ def _tid(req, year):
         raise RequestError(str(e))
     t = tid.from_datetime(year, y, mo, d, h, mi)
     if not 0 <= t <= tid.MAX:
-        raise RequestError("issue time outside the base date's TID range")
+        raise RequestError("issued %s is outside what a token of base date %d can carry: "
+                           "%s .. %s" % (req["issued"], year, tid.iso(year, 0),
+                                         tid.iso(year, tid.MAX)))
     return t
 
 
 def _value_field(req, cls, sub):
     """The 16-bit value of a TID-layout token, from the fields named for its type."""
     if cls == 0 and sub < 4:
-        t = amount.encode(decimal_units(req.get("amount", ""), 1))
+        t = amount.encode(decimal_units(req.get("amount"), 1))
     elif cls == 0:
         return None  # currency: handled with the RND bits
     elif sub in (0, 6):
@@ -208,7 +230,7 @@ def generate(req):
         raise RequestError("key expired: TID %d is beyond the key's expiry number" % t)
     field = _value_field(req, cls, sub)
     if field is None:  # currency: exponent bits 2..4 and sign take RND (spec 6.4)
-        enc = amount.encode_currency(decimal_units(req.get("amount", ""), 5))
+        enc = amount.encode_currency(decimal_units(req.get("amount"), 5))
         if enc is None:
             raise RequestError("currency amount out of range")
         field, rnd = enc
@@ -243,7 +265,12 @@ def answer_line(line):
 
 def main():
     """Answer each line of the file named in argv[1], or of stdin."""
-    stream = open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin
+    try:
+        stream = open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin
+    except OSError:
+        sys.stderr.write("sts_requests.py: error: cannot read %s: give a file of JSON "
+                         "request lines, or none for stdin\n" % sys.argv[1])
+        sys.exit(2)
     while True:
         line = stream.readline()
         if not line:

@@ -38,7 +38,6 @@ child shows a prompt. Output nobody reads is dropped beyond OUT_MAX bytes, as on
 whose USB serial port is not open.
 """
 
-import argparse
 import os
 import pty
 import select
@@ -48,6 +47,8 @@ import sys
 import termios
 import time
 import tty
+
+import cli
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_PROMPTS = (b">>> ", b"... ", b"=== ")  # start of the line being typed
@@ -225,7 +226,7 @@ class Bridge:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = cli.Parser(prog="virtual_board.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", required=True, help="host folder that is the board's filesystem")
     ap.add_argument("--print-port", action="store_true",
                     help="print only the pty path (no hint on stderr)")
@@ -233,9 +234,13 @@ def main(argv=None):
                     help="MicroPython unix port executable (default: beside this python)")
     args = ap.parse_args(argv)
     if not args.micropython or not os.path.exists(args.micropython):
-        ap.exit(2, "virtual_board: MicroPython unix port not found; give --micropython\n")
+        cli.fail("MicroPython unix port not found: run `make setup`, or give --micropython")
     root = os.path.abspath(args.root)
-    os.makedirs(root, exist_ok=True)
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError as e:
+        cli.fail("cannot use --root %s: %s: give a folder (it is made if missing)"
+                 % (args.root, e.strerror or e))
 
     def stop(signum, frame):
         raise SystemExit(0)

@@ -28,7 +28,6 @@ test runs the same way every time; a pty user (`--print-port`) gets it free-runn
 paced to the wall clock.
 """
 
-import argparse
 import ast
 import itertools
 import json
@@ -44,6 +43,8 @@ import threading
 import time
 import tty
 from pathlib import Path
+
+import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PICO = ROOT / "tools" / "pico"
@@ -367,7 +368,7 @@ class VirtualPico:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = cli.Parser(prog="virtual_pico.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--image", required=True, type=Path,
                     help="the board's filesystem image (created blank if missing)")
     ap.add_argument("--print-port", action="store_true", help="print only the pty path")
@@ -376,9 +377,12 @@ def main(argv=None):
     ap.add_argument("--no-realtime", action="store_true",
                     help="skip idle time at full speed (device-side timeouts expire early)")
     args = ap.parse_args(argv)
-    if args.image.exists() and args.image.stat().st_size != FS_SIZE:
-        ap.exit(2, "virtual_pico: %s is not a Pico filesystem image (%d bytes); give a new "
-                   "file name\n" % (args.image, FS_SIZE))
+    if args.image.is_dir() or args.image.exists() and args.image.stat().st_size != FS_SIZE:
+        cli.fail("%s is not a Pico filesystem image (%d bytes): give a new file name"
+                 % (args.image, FS_SIZE))
+    if not args.image.exists() and not os.access(args.image.parent.resolve(), os.W_OK):
+        cli.fail("cannot make the image %s: its folder is missing or not writable"
+                 % args.image)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
@@ -386,7 +390,7 @@ def main(argv=None):
         pico = VirtualPico(args.image, lcd=args.lcd, stepped=False,
                            realtime=not args.no_realtime, serial_pty=True)
     except PicoError as e:
-        ap.exit(1, "%s\n" % e)
+        cli.fail(e, status=1)
     try:
         print(pico.port, flush=True)
         if not args.print_port:
