@@ -6,7 +6,7 @@ import pytest
 import sts_requests
 from stshost import vending
 from stshost.describe import control, type_name
-from stsmeter.codes import BASE_YEARS
+from stsmeter import BASE_YEARS
 from stsmeter.jobs import tid
 from stsmeter.sts import amount, digits
 from stsmeter.sts.decoder import Decoder, make_cipher

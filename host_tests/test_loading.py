@@ -13,7 +13,7 @@ from meterkit import KEY11, credit, make, meter_doc
 
 # What a meter waiting for keys holds (meter.py and what it imports).
 # (all of them modules at the package's top: the folder rule, checked below)
-RESIDENT = {"stsmeter", "stsmeter.codes", "stsmeter.config", "stsmeter.credit",
+RESIDENT = {"stsmeter", "stsmeter.config", "stsmeter.credit",
             "stsmeter.entry", "stsmeter.eventlog", "stsmeter.kct", "stsmeter.lockout",
             "stsmeter.meter", "stsmeter.record", "stsmeter.screen", "stsmeter.seal",
             "stsmeter.store", "stsmeter.supply", "stsmeter.tidstore"}
@@ -116,9 +116,9 @@ def test_resident_code_is_loaded_at_start_and_kept(tmp_path, runtime):
     import stsmeter
 
     for work in ("decode", "token", "short_code"):  # the table's code for every entry
-        for name in stsmeter.LOADS[work]:
-            if name not in ("sts.sta", "sts.misty1"):  # (the cipher: only the meter's)
-                assert "stsmeter." + name in loaded, name
+        for name in stsmeter.LOADS[work].split():
+            if name not in ("sta", "misty1"):  # (the cipher: only the meter's)
+                assert {"stsmeter.sts." + name, "stsmeter.jobs." + name} & loaded, name
     for o in out:
         assert set(o["modules"]) == loaded, o["after"]
 
@@ -129,17 +129,16 @@ def test_the_loading_table_names_every_per_entry_module_and_only_those():
     core is the package's top level and nothing else."""
     import stsmeter
 
-    named = {name for names in stsmeter.LOADS.values() for name in names}
-    files = {p.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
-             for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
-    per_entry = {f for f in files if f.split(".")[0] in ("sts", "jobs")
-                 and not f.endswith("__init__")}
-    assert named == per_entry
+    named = {name for names in stsmeter.LOADS.values() for name in names.split()}
+    per_entry = [p.stem for sub in ("sts", "jobs") for p in (PACKAGE / sub).glob("*.py")
+                 if p.stem != "__init__"]
+    assert len(per_entry) == len(set(per_entry))  # a name is in sts/ or jobs/, not both
+    assert named == set(per_entry)
     for mod in RESIDENT - {"stsmeter"}:
         assert "." not in mod[len("stsmeter."):], mod  # resident: at the top level
 
 
-@pytest.mark.parametrize("work", ["tokens", "acceptance", "jobs.acceptance", ""])
+@pytest.mark.parametrize("work", ["tokens", "acceptance", "sts.decoder", ""])
 def test_release_refuses_a_work_it_does_not_know(work, runtime, tmp_path):
     """A misspelt release would keep code loaded unnoticed: it is an error instead."""
     script = tmp_path / "release.py"

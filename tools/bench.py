@@ -132,7 +132,7 @@ def compiled_lib(tmp, march="x64", emit=None):
 
 def heap_row(tmp, exe, ea):
     """bench_meter.py for one meter (EA07 or EA11): at 64k (issue 3: it must run there),
-    then from 32k up to find the smallest -X heapsize it runs in."""
+    then from 32k up (2k steps to 96k) to find the smallest -X heapsize it runs in."""
     tokens = meter_tokens(tmp, ea)
     # run in tmp with a relative path: module paths as short as a board's /lib
     env = dict(os.environ, MICROPYPATH="mpy")
@@ -144,7 +144,7 @@ def heap_row(tmp, exe, ea):
         return json.loads(proc.stdout) if proc.returncode == 0 else None
 
     at_64k = run_at(64)
-    for k in list(range(32, 64, 2)) + list(range(64, 513, 8)):
+    for k in list(range(32, 96, 2)) + list(range(96, 513, 8)):
         row = at_64k if k == 64 else run_at(k)
         if row:
             break

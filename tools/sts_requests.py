@@ -23,7 +23,7 @@ import jsonline
 from stshost import vending
 from stshost.describe import TYPES, describe
 from stshost.vending import REGISTERS
-from stsmeter.codes import BASE_YEARS
+from stsmeter import BASE_YEARS
 from stsmeter.jobs import tid
 from stsmeter.sts import amount
 from stsmeter.sts.decoder import Decoder, make_cipher

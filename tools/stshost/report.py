@@ -5,7 +5,7 @@ behaviour does not depend on it.
 """
 
 from stsmeter import eventlog
-from stsmeter.codes import REASONS, RESULTS, TAMPERS
+from stsmeter import REASONS, RESULTS, TAMPERS
 from stsmeter.jobs import clock
 
 

@@ -8,8 +8,11 @@ The package's folders are its memory rule:
                       loaded for it and released after it, whole
     stsmeter/drivers/ keypad, relay, displays, buzzer, pulse input: never import the meter
 
-LOADS below is the one table of what each piece of work loads; release(work) forgets it
-(unless the board keeps its code resident: keep_code), and refuses a work it does not know.
+Here, the package's tables, each defined once: LOADS, what each piece of work loads
+(release(work) forgets it, unless the board keeps its code resident: keep_code, and
+refuses a work it does not know), and the meter's codes (results, why the relay is open,
+tamper kinds, encryption algorithms, base dates). This module imports no other firmware
+module, so any of them may import it.
 """
 
 import gc
@@ -17,27 +20,52 @@ import sys
 
 __version__ = "0.3.0"
 
-# What each piece of work loads beyond the resident core, as module names under stsmeter.
-# A board that loads .mpy files holds their bytecode in RAM: released after the work, the
+# --- the meter's codes ---
+# The code uses the names; a name's index in its tuple is what the record, the event log
+# and the sealed key record store (so the order is part of the record format: append
+# only). Names rather than one constant per code: on a board every global name is a
+# string kept in RAM for good, and the names are there already. Each tuple is built from
+# a list: a tuple literal of strings is compiled into one constant whose every string
+# becomes an object in RAM when the module loads (2-3 times the RAM of the tuple built).
+
+# a finished entry's result (jobs/acceptance.py, jobs/results.py; eventlog TOKEN)
+RESULTS = tuple(["accept", "kct_partial", "used", "old", "crc", "format", "key_expired",
+                 "ddtk", "key_type", "function", "range", "overflow", "mfr_code", "locked",
+                 "short_code"])
+
+# why the relay is open, or when it closes what held it open (eventlog RELAY)
+REASONS = tuple(["credit", "tamper", "overpower", "test", "power_on"])
+
+# tamper kinds ("": none; m.tamper and eventlog TAMPER hold the index)
+TAMPERS = tuple(["", "state_forged", "tamper_input"])  # the state failed authentication
+# (jobs/startup.py); the tamper switch (cover, magnet)
+
+# encryption algorithms (meter.json "ea"; the sealed key record stores the index)
+EAS = tuple(["07", "11"])  # EA07: STA, 64-bit key; EA11: MISTY1, 128-bit key
+
+# base dates of the token ID (spec 6.3.5): a rollover key change moves to the next
+BASE_YEARS = (1993, 2014, 2035)
+
+# --- what is loaded for what ---
+
+# What each piece of work loads beyond the resident core: modules of sts/ and jobs/ (a
+# name is in one of the two only). A
+# board that loads .mpy files holds their bytecode in RAM: released after the work, the
 # meter runs in a 64 KB heap (see `make bench`). The loading test checks that nothing else
-# stays loaded (host_tests/test_loading.py).
+# stays loaded (host_tests: test_loading.py). (One string per work rather than a tuple of
+# names: on a board every string object takes RAM for good.)
 LOADS = {
     # the start (Meter.__init__, app.py): once per power-on, forgotten even when resident
-    "start": ("jobs.startup", "jobs.load_state", "jobs.meterjson", "jobs.key_change",
-              "sts.token", "jobs.clock", "jobs.tid", "jobs.production", "jobs.decommission"),
+    "start": "startup load_state load_journal meterjson key_record clock tid production "
+             "decommission",
     # an entered token decoded (Meter._decode)
-    "decode": ("sts.decoder", "sts.digits", "sts.crc16", "sts.sta", "sts.misty1",
-               "sts.token"),
+    "decode": "decoder digits crc16 sta misty1 token",
     # the rules for a decoded token (Meter._finish)
-    "token": ("jobs.acceptance", "jobs.results", "jobs.key_change", "sts.token",
-              "sts.amount"),
+    "token": "acceptance results key_change key_record token amount",
     # a short code (Meter._finish)
-    "short_code": ("jobs.shortcodes", "jobs.results", "sts.token", "sts.amount",
-                   "jobs.clock", "jobs.tid"),
+    "short_code": "shortcodes results token amount clock tid",
 }
-_SUBPACKAGES = ("sts", "jobs")
-
-_keep = False  # resident code: see keep_code()
+_keep = ""  # resident code: the names no release forgets (keep_code)
 
 
 def keep_code():
@@ -45,13 +73,13 @@ def keep_code():
     CODE_LOADING = "resident"): release() then forgets only start-up code and make_room()
     does not collect. Entries then run without loading code, for the heap that code takes."""
     global _keep
-    _keep = True
+    _keep = " " + LOADS["decode"] + " " + LOADS["token"] + " " + LOADS["short_code"] + " "
 
 
 def code_kept():
     """True when the board keeps its code resident (keep_code): objects made from it, such
     as the decoder with its key schedule, may then be kept too."""
-    return _keep
+    return bool(_keep)
 
 
 def make_room():
@@ -65,37 +93,24 @@ def make_room():
 def release(work):
     """Forget the modules a piece of work loaded (LOADS[work]), so the collector can take
     their code back; the next import loads them again. A board that keeps its code
-    resident forgets only what no entry uses (the start's own code). ValueError for a
+    resident forgets only what no entry loads (the start's own code). ValueError for a
     work not in LOADS: a misspelt name would otherwise keep its code in RAM unnoticed."""
     names = LOADS.get(work)
     if names is None:
-        raise ValueError("release: no work %r in stsmeter.LOADS" % (work,))
+        raise ValueError("no work %r in stsmeter.LOADS" % work)
     mods = sys.modules
-    for name in names:
-        if _keep and _used_by_entries(name):
+    for name in names.split():
+        if _keep and " " + name + " " in _keep:
             continue
-        mods.pop("stsmeter." + name, None)
-        pkg, _, leaf = name.rpartition(".")
-        parent = mods.get("stsmeter." + pkg)
-        if parent is not None and leaf in parent.__dict__:
-            delattr(parent, leaf)
-    if not _keep:  # a subpackage with none of its modules loaded goes too
-        here = globals()
-        for pkg in _SUBPACKAGES:
-            prefix = "stsmeter." + pkg + "."
-            for key in mods:
-                if key.startswith(prefix):
-                    break
-            else:
-                mods.pop("stsmeter." + pkg, None)
-                here.pop(pkg, None)
-
-
-def _used_by_entries(name):
-    for work in ("decode", "token", "short_code"):
-        if name in LOADS[work]:
-            return True
-    return False
+        for pkg in ("stsmeter.sts.", "stsmeter.jobs."):
+            if mods.pop(pkg + name, None) is not None:
+                parent = mods.get(pkg[:-1])
+                if parent is not None and name in parent.__dict__:
+                    delattr(parent, name)
+    if not _keep:  # works run one at a time: nothing of sts/ or jobs/ stays loaded
+        for pkg in ("sts", "jobs"):
+            mods.pop("stsmeter." + pkg, None)
+            globals().pop(pkg, None)
 
 
 def collect_often(every=3072):

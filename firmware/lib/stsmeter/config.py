@@ -19,4 +19,7 @@ class Config:
     def __init__(self, doc):
         from .jobs import meterjson
 
-        meterjson.check(self, doc)  # (start-up code: released by Meter.__init__)
+        from . import release
+
+        meterjson.check(self, doc)
+        release("start")  # (meterjson, clock, tid: before the meter's start loads its own)

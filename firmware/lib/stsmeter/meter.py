@@ -3,9 +3,10 @@
 Hardware-free and event-driven: the platform calls `press(key)`, `set_load(watts)`,
 `add_energy(joules)`, `advance(seconds)` and `tamper_input()`; the meter answers through
 `on_event(dict)` and its `relay_closed` and `screen()`. Token rules live in
-jobs/acceptance.py, key changes in jobs/key_change.py, the record layout in record.py. Time is the meter clock (config.py): seconds since
-provisioning, advanced only by `advance` (running time), never past record.CLOCK_MAX
-(about 34 years: there it stops, with one `clock_limit` warning, and the meter goes on).
+jobs/acceptance.py, key changes in jobs/key_change.py, the record layout in record.py.
+Time is the meter clock (config.py): seconds since provisioning, advanced only by
+`advance` (running time), never past record.CLOCK_MAX (about 34 years: there it stops,
+with one `clock_limit` warning, and the meter goes on).
 
 Saves: every change a power cut must not undo is saved at once (a token, a rejection that
 counts, a relay change...). Energy is saved ahead of use (debit-ahead, credit.py), so no
@@ -26,9 +27,7 @@ declare theirs. Code loaded per entry changes them, never adds any.
 
 from micropython import const
 
-from . import code_kept, entry, eventlog, make_room, record, release, screen
-from .codes import (NO_CREDIT, POWER_ON, REASONS, TAMPER_INPUT, TAMPERED, TAMPERS, TESTING,
-                    TRIPPED)
+from . import REASONS, TAMPERS, code_kept, entry, eventlog, make_room, record, release, screen
 from .credit import FOREVER, Credit
 from .lockout import Lockout
 from .record import CLOCK_MAX
@@ -70,10 +69,10 @@ class Meter:
         self.energy_unsaved = False
         self.must_save = False  # a change the next housekeeping saves, after the relay
         self._relay = False  # what the relay was last set to (off before power-on)
-        self._held_by = 0  # why it was last opened
+        self._held_by = "credit"  # why it was last opened (one of stsmeter.REASONS)
         self.bytes_saved = 0
         self.decoder = None  # kept between tokens when the code is resident
-        # the key and its data, set by jobs/key_change.install (at start: unsealed from the
+        # the key and its data, set by jobs/key_record.install (at start: unsealed from the
         # record or provisioned; later: a key change); ea "07"/"11", key: bytes
         self.ea = self.key = None
         self.kt = self.krn = self.ti = self.ken = self.sgc = self.base_year = 0
@@ -154,8 +153,9 @@ class Meter:
 
     def tamper_input(self):
         """The tamper switch (cover, magnet) tripped."""
-        if self.tamper != TAMPER_INPUT:
-            self.set_tamper(TAMPER_INPUT)
+        switch = TAMPERS.index("tamper_input")
+        if self.tamper != switch:
+            self.set_tamper(switch)
             self.must_save = True
         self._housekeeping()
 
@@ -217,12 +217,12 @@ class Meter:
 
     def _open_reason(self):
         if self.tamper:
-            return TAMPERED
+            return "tamper"
         if self.supply.tripped(self.now):
-            return TRIPPED
+            return "overpower"
         if self.now < self.test_until:
-            return TESTING
-        return NO_CREDIT
+            return "test"
+        return "credit"
 
     def _housekeeping(self):
         """Apply everything that is due at self.now, set the relay, then save if needed
@@ -260,15 +260,15 @@ class Meter:
                 self._held_by = self._open_reason()
             return
         if closed:
-            reason = POWER_ON if power_on else self._held_by
+            reason = "power_on" if power_on else self._held_by
         else:
             reason = self._held_by = self._open_reason()
         self._relay = closed
-        self.log.add(self.now, eventlog.RELAY, int(closed), reason)
-        self.emit({"event": "relay", "closed": closed, "reason": REASONS[reason]})
+        self.log.add(self.now, eventlog.RELAY, int(closed), REASONS.index(reason))
+        self.emit({"event": "relay", "closed": closed, "reason": reason})
 
     # --- changes made by tokens and short codes ---
-    def set_tamper(self, reason):
+    def set_tamper(self, reason):  # (an index of stsmeter.TAMPERS; 0: none)
         self.tamper = reason
         self.log.add(self.now, eventlog.TAMPER, reason)
         self.emit({"event": "tamper", "active": bool(reason), "reason": TAMPERS[reason]})

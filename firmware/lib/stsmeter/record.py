@@ -8,7 +8,7 @@ The store (store.py, journal.py) wraps it in an authenticated record: 500 bytes 
 default settings, 3 more per TID above 50 and 10 more per log entry above 16
 (meterjson.SETTINGS). Fields added at the end load as absent from an older record.
 Loading it at start (and provisioning, and recovery from a forged state): jobs/startup.py
-and jobs/load_state.py; the sealed key record: jobs/key_change.py.
+and jobs/load_state.py; the sealed key record: jobs/key_record.py.
 """
 
 import struct

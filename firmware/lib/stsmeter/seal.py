@@ -1,5 +1,5 @@
 """AES-CMAC (RFC 4493) with `cryptolib`, and the keys bound to the device (sealing the
-decoder key with AES-CBC under one of them: jobs/key_change.py).
+decoder key with AES-CBC under one of them: jobs/key_record.py).
 
 The device-bound keys are derived from the board's unique ID (`machine.unique_id()` on a
 board; a stand-in file on the PC): SHA-256 of a label and the ID, first 16 bytes. That
@@ -11,7 +11,7 @@ import hashlib
 
 import cryptolib
 
-CBC = 2  # (jobs/key_change.py)
+CBC = 2  # (jobs/key_record.py)
 
 
 def derive(device_id, label):
@@ -93,7 +93,7 @@ class CMAC:
 
 class Sealer:
     """A device's two keys: `cmac` MACs state records, `seal_key` seals small secrets (the
-    decoder key record, jobs/key_change.py)."""
+    decoder key record, jobs/key_record.py)."""
 
     def __init__(self, device_id):
         self.seal_key = derive(device_id, b"stsmeter key seal v1")

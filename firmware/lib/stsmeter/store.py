@@ -60,24 +60,29 @@ class Store:
         self.cmac = cmac
         self.files = files or Files()
         self.seq = 0
+        self._rec = None  # the record buffer() made for the next save
         self.files.mkdir(directory)
 
     def path(self, name):
         return self.dir + "/" + name
 
     def buffer(self, n):
-        """A buffer for an n-byte payload: record.py packs the payload into it (a new one:
-        kept between saves it would cost the 64 KB heap more than it saves)."""
-        return bytearray(n)
+        """The payload area (n bytes) of a new record buffer: record.py packs the payload
+        into it, and save() completes the record around it - one allocation per save (kept
+        between saves it would cost the 64 KB heap more than it saves)."""
+        self._rec = bytearray(HEAD_SIZE + n + MAC_SIZE)
+        return memoryview(self._rec)[HEAD_SIZE : HEAD_SIZE + n]
 
     def save(self, payload):
-        """Write the next record; returns the number of bytes written (OSError, such as a
-        full filesystem, leaves the store as it was)."""
+        """Write the next record (payload: from buffer(), or any bytes); returns the number
+        of bytes written (OSError, such as a full filesystem, leaves the store as it was)."""
         seq = self.seq + 1
         end = HEAD_SIZE + len(payload)
-        record = bytearray(end + MAC_SIZE)  # one buffer: a save allocates little
+        record, self._rec = self._rec, None
+        if record is None or len(record) != end + MAC_SIZE:  # (not from buffer())
+            record = bytearray(end + MAC_SIZE)
+        record[HEAD_SIZE:end] = payload  # (from buffer(): a copy onto itself)
         struct.pack_into(HEAD, record, 0, MAGIC, VERSION, seq, len(payload))
-        record[HEAD_SIZE:end] = payload
         record[end:] = self.cmac.mac(memoryview(record)[:end])
         slot = self.path(SLOTS[(seq - 1) % 2])
         self.files.write(slot + ".tmp", record)

@@ -15,8 +15,6 @@ with the same key, and every token used before would count again.
 
 from micropython import const
 
-from ..codes import (ACCEPT, CRC, DDTK, FORMAT, FUNCTION, KEY_EXPIRED, LOCKED, MFR_CODE,
-                     OLD, OVERFLOW, RANGE, USED)
 from ..credit import ELECTRICITY, GAS, WATER
 from ..sts.token import (ALL_REGISTERS, CLEAR_CREDIT, CLEAR_TAMPER, CREDIT, KEY_1, KEY_2,
                          KEY_3, KEY_4, MANAGEMENT, MPL, MPPUL, TARIFF_RATE, TEST, UNITS,
@@ -26,11 +24,11 @@ from .results import report, show, test_lines
 _DDTK_KT = const(1)
 _KEY_SECTIONS = (KEY_1, KEY_2, KEY_3, KEY_4)
 # class 1 Control bits we act on [U]: there is no public list of their meanings
-TESTS = ("relay", "display", "registers", "key_data", "version")
+TESTS = tuple(["relay", "display", "registers", "key_data", "version"])  # (stsmeter.RESULTS)
 
 
 def _counted_reject(m, code, detail):
-    """A rejected meter-specific entry (format/CRC): counts towards the lockout, saved.
+    """A rejected meter-specific entry (format/"crc"): counts towards the lockout, saved.
     During a lockout a format error is shown but not counted (no token was tried)."""
     if m.lockout.remaining(m.now):
         return report(m, code, detail, lockout_s=m.lockout.remaining(m.now))
@@ -39,24 +37,24 @@ def _counted_reject(m, code, detail):
 
 
 def wrong_length(m, n):
-    _counted_reject(m, FORMAT, "%d digits, a token has 20" % n)
+    _counted_reject(m, "format", "%d digits, a token has 20" % n)
 
 
 def _locked(m):
-    report(m, LOCKED, "keypad locked", lockout_s=m.lockout.remaining(m.now))
+    report(m, "locked", "keypad locked", lockout_s=m.lockout.remaining(m.now))
 
 
 def _class1(m, tok):
     """Test/display tokens: not meter-specific, so no TID, no lockout, no counting."""
     if tok.error == "crc":
-        return report(m, CRC, tok.detail)
+        return report(m, "crc", tok.detail)
     if tok.error:
-        return report(m, FUNCTION, tok.detail)
+        return report(m, "function", tok.detail)
     if tok.mfr_code != m.cfg.mfr_code:
-        return report(m, MFR_CODE, "manufacturer code is not this meter's")
+        return report(m, "mfr_code", "manufacturer code is not this meter's")
     ran = [name for bit, name in enumerate(TESTS) if tok.control_bit(bit)]
     m.last_amount = 0
-    report(m, ACCEPT, "test/display", tests=ran)
+    report(m, "accept", "test/display", tests=ran)
     if "relay" in ran:
         m.test_until = m.now + m.cfg.relay_test_s
     lines = test_lines(m, ran)
@@ -67,34 +65,34 @@ def _class1(m, tok):
 def token(m, tok):
     """Apply the rules to a decoded token (meter.py decodes it first, see Meter._decode)."""
     if tok.error == "format":
-        return _counted_reject(m, FORMAT, tok.detail)
+        return _counted_reject(m, "format", tok.detail)
     if tok.cls == TEST:
         return _class1(m, tok)
     if m.lockout.remaining(m.now):
         return _locked(m)
     if tok.error == "crc":
-        return _counted_reject(m, CRC, tok.detail)
+        return _counted_reject(m, "crc", tok.detail)
     if tok.error:
-        return report(m, FUNCTION, tok.detail)
+        return report(m, "function", tok.detail)
     if tok.cls == MANAGEMENT and tok.sub in _KEY_SECTIONS:
         from . import key_change
 
         return key_change.section(m, tok)
     if tok.cls == CREDIT and m.kt == _DDTK_KT:
-        return report(m, DDTK, "default key: no credit tokens")
+        return report(m, "ddtk", "default key: no credit tokens")
     t = tok.tid
     if m.ken != 255 and (t >> 16) > m.ken:
-        return report(m, KEY_EXPIRED, "token beyond the key expiry number")
+        return report(m, "key_expired", "token beyond the key expiry number")
     if m.tids.used(t):
-        return report(m, USED, "token already used")
+        return report(m, "used", "token already used")
     if m.tids.old(t):
-        return report(m, OLD, "token older than the TID memory")
+        return report(m, "old", "token older than the TID memory")
     code, detail, fields = _apply(m, tok)
-    if code != ACCEPT:
+    if code != "accept":
         return report(m, code, detail, **fields)
     m.tids.insert(t)
     m.lockout.reset()
-    report(m, ACCEPT, detail, save=True, **fields)  # action, TID, reset, log: one record
+    report(m, "accept", detail, save=True, **fields)  # action, TID, reset, log: one record
 
 
 def _apply(m, tok):
@@ -102,20 +100,20 @@ def _apply(m, tok):
     sub = tok.sub
     if tok.cls == CREDIT:
         if sub > 2:  # time and currency credit: this meter has no such register
-            return FUNCTION, "credit type not supported", {}
+            return "function", "credit type not supported", {}
         units = tok.amount
         if not m.credit.add((ELECTRICITY, WATER, GAS)[sub], units):
-            return OVERFLOW, "register would overflow", {}
+            return "overflow", "register would overflow", {}
         m.last_amount, m.last_unit = units, sub
-        return ACCEPT, "", {"amount": units / 10, "unit": UNITS[sub]}
+        return "accept", "", {"amount": units / 10, "unit": UNITS[sub]}
     m.last_amount = 0
     sup = m.supply
     if sub == MPL:
         sup.mpl_w = tok.amount
-        return ACCEPT, "max power limit", {"limit_w": sup.mpl_w}
+        return "accept", "max power limit", {"limit_w": sup.mpl_w}
     if sub == MPPUL:
         sup.mppul_w = tok.amount
-        return ACCEPT, "phase unbalance limit", {"limit_w": sup.mppul_w}
+        return "accept", "phase unbalance limit", {"limit_w": sup.mppul_w}
     if sub == CLEAR_CREDIT:
         reg = tok.field
         if reg == ALL_REGISTERS:
@@ -124,18 +122,18 @@ def _apply(m, tok):
         elif reg <= GAS:
             m.credit.clear(reg)
         elif reg <= 7:
-            return FUNCTION, "register not on this meter", {}
+            return "function", "register not on this meter", {}
         else:
-            return RANGE, "unknown register code", {}
-        return ACCEPT, "credit cleared", {"register": reg}
+            return "range", "unknown register code", {}
+        return "accept", "credit cleared", {"register": reg}
     if sub == CLEAR_TAMPER:
         if m.tamper:
             m.set_tamper(0)
-        return ACCEPT, "tamper cleared", {}
+        return "accept", "tamper cleared", {}
     if sub == TARIFF_RATE:
         sup.tariff_rate = tok.field
-        return ACCEPT, "tariff rate", {"rate": sup.tariff_rate}
+        return "accept", "tariff rate", {"rate": sup.tariff_rate}
     if sub == WATER_FACTOR:
         sup.water_factor = tok.field
-        return ACCEPT, "water meter factor", {"factor": sup.water_factor}
-    return FUNCTION, "not supported", {}
+        return "accept", "water meter factor", {"factor": sup.water_factor}
+    return "function", "not supported", {}

@@ -97,7 +97,7 @@ def wipe(store):
     its header (freed older ones too: the key is in every record), then every file of the
     state folder and the folder."""
     if hasattr(store, "bdev"):
-        from .load_state import blocks
+        from .load_journal import blocks
 
         for _, block in blocks(store):
             store.bdev.ioctl(6, block)

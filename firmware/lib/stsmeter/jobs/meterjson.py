@@ -8,7 +8,7 @@ lowest, highest)).
 
 from micropython import const
 
-from ..codes import BASE_YEARS, EAS
+from .. import BASE_YEARS, EAS
 from . import tid
 from .clock import minutes_since_1993
 

@@ -5,7 +5,7 @@ code, and released after it.
 
 
 from .. import __version__, eventlog, screen
-from ..codes import RESULTS, SHORT_CODE
+from .. import RESULTS
 
 RESULT_WORDS = {
     "used": "Used", "old": "Old", "crc": "Reject", "format": "Reject",
@@ -23,12 +23,12 @@ def show(m, line1, line2=""):
     m.message_until = m.now + m.cfg.message_s
 
 
-def report(m, which, detail="", save=False, **fields):
-    """Report a finished entry (which: a RESULTS index): log and last result, then the
-    save when the entry changed the state (so the log entry is in the same record),
-    then the event and the screen."""
-    name = RESULTS[which]
-    if which != SHORT_CODE:  # short codes are not token results
+def report(m, name, detail="", save=False, **fields):
+    """Report a finished entry (name: one of stsmeter.RESULTS): log and last result (as the
+    name's index), then the save when the entry changed the state (so the log entry is in
+    the same record), then the event and the screen."""
+    which = RESULTS.index(name)
+    if name != "short_code":  # short codes are not token results
         m.last_result = which
         m.log.add(m.now, eventlog.TOKEN, which, m.last_amount if which == 0 else 0)
     if save and not m.save():  # the flash refused it (a full filesystem): refused, and the

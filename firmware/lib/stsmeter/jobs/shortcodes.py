@@ -5,7 +5,7 @@ values as fields. They work during a lockout and count for nothing.
 """
 
 from .. import __version__, eventlog, screen
-from ..codes import RESULTS, SHORT_CODE, TAMPERS
+from .. import RESULTS, TAMPERS
 from .results import key_data, report, show
 from ..sts.token import UNITS
 
@@ -108,4 +108,4 @@ def _answer(m, code):
 def run(m, code):
     top, bottom, fields = _answer(m, code)
     show(m, top, bottom)
-    report(m, SHORT_CODE, "", code=code, show=[top, bottom], **fields)
+    report(m, "short_code", "", code=code, show=[top, bottom], **fields)

@@ -11,15 +11,15 @@ With no genuine slot left it starts from nothing trusted: no credit, the same TI
 import json
 import struct
 
-from ..codes import TAMPER_FORGED
+from .. import TAMPERS
 from ..record import CLOCK_MAX, MISC_FMT, SEALED, parts, save, tids_at
 from ..store import HEAD, HEAD_SIZE, SLOTS
-from . import clock, key_change, load_state
+from . import clock, key_record, load_state
 
 
 def _unpack(m, payload):
     """Load a genuine payload into the meter; False if it does not fit this layout."""
-    if len(payload) < SEALED or not key_change.unseal(m, payload[:SEALED]):
+    if len(payload) < SEALED or not key_record.unseal(m, payload[:SEALED]):
         return False
     off = SEALED
     for part in parts(m):
@@ -78,9 +78,9 @@ def _provision(m, cfg, tid_floor_at):
     """Key data from the provisioning file, no credit, TID store filled at a time."""
     if cfg.key is None:
         raise ValueError("meter.json has no decoder_key and there is no state to load")
-    key_change.install(m, cfg.ea, cfg.key, cfg.kt, cfg.krn, cfg.ti, cfg.ken, cfg.sgc,
+    key_record.install(m, cfg.ea, cfg.key, cfg.kt, cfg.krn, cfg.ti, cfg.ken, cfg.sgc,
                       cfg.base_year)
-    key_change.seal(m)
+    key_record.seal(m)
     m.tids.fill(clock.tid_at(cfg, tid_floor_at, m.base_year))
 
 
@@ -102,7 +102,7 @@ def boot(m):
     else:  # nothing genuine left
         found.tamper = True
         for forged in found.forged:
-            if len(forged) >= SEALED and key_change.unseal(m, forged[:SEALED]):
+            if len(forged) >= SEALED and key_record.unseal(m, forged[:SEALED]):
                 m.tids.fill(clock.tid_at(m.cfg, m.now, m.base_year))
                 break
         else:
@@ -116,7 +116,7 @@ def boot(m):
         m.tids.raise_floor(clock.tid_at(m.cfg, m.now, m.base_year))
         if m.digest is None:
             m.digest = m.cfg.digest or seal(m.cfg, store)
-        m.set_tamper(TAMPER_FORGED)
+        m.set_tamper(TAMPERS.index("state_forged"))
         save(m)
     # the lockout and an over-power wait were resumed from the record by _unpack (in
     # running time: neither a clock set back nor one moved forward changes them)

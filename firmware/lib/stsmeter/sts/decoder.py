@@ -11,7 +11,7 @@ to the decoder until the next call. A rejection sets `tok.error` to "format", "c
 "function" and `tok.detail` to a fixed text; no input makes `decode` raise.
 """
 
-from ..codes import EA07, EA11
+from .. import EAS
 from . import crc16, digits
 from .token import SUBCLASSES, TEST, Token
 
@@ -27,11 +27,11 @@ def make_cipher(ea, key):
 
     EA09 (DEA) was withdrawn in 2018 and has no trustworthy vector: not supported.
     """
-    if ea == EA07:
+    if ea == EAS[0]:
         from .sta import STA
 
         return STA(key)
-    if ea == EA11:
+    if ea == EAS[1]:
         from .misty1 import Misty1
 
         return Misty1(key)

@@ -28,7 +28,7 @@ KEY_4 = const(9)
 # Subclasses per class; one past the end is unknown (function error). Names: describe.TYPES.
 SUBCLASSES = (8, 2, 10)
 # Units of class 0 subclasses 0..3 (0.1 of these; time is [U]) and currency (0.00001).
-UNITS = ("kWh", "m3", "m3", "min", "currency")
+UNITS = tuple(["kWh", "m3", "m3", "min", "currency"])  # (a list: see stsmeter.RESULTS)
 ALL_REGISTERS = const(0xFFFF)  # ClearCredit register code for every register
 
 
