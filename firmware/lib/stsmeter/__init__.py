@@ -20,7 +20,7 @@ __version__ = "0.3.0"
 # What each piece of work loads beyond the resident core, as module names under stsmeter.
 # A board that loads .mpy files holds their bytecode in RAM: released after the work, the
 # meter runs in a 64 KB heap (see `make bench`). The loading test checks that nothing else
-# stays loaded (host_tests/test_loading.py).
+# stays loaded (host_tests/devices/test_loading.py).
 LOADS = {
     # the start (Meter.__init__, app.py): once per power-on, forgotten even when resident
     "start": ("jobs.startup", "jobs.load_state", "jobs.meterjson", "jobs.key_change",
