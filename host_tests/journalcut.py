@@ -4,7 +4,7 @@ under CPython (pytest imports it) and MicroPython (pytest runs it):
 
     micropython host_tests/journalcut.py SCENARIO.json      -> one JSON summary line
 
-The scenario (test_meter_state.py's) is a meter.json and a list of actions; the meter's
+The scenario (meterkit.cut_scenario) is a meter.json and a list of actions; the meter's
 idle work (Journal.maintain, once a second on a board) runs after each action. A reference
 run without cuts counts the flash operations. Then, for each operation k, the run is cut
 half-way through it, the meter restarted from the flash, and:

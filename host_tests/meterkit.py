@@ -49,6 +49,29 @@ def credit(kwh, minutes=60, **kw):
     return make("electricity_credit", amount=str(kwh), minutes=minutes, **kw)
 
 
+NEW07 = "1122334455667788"
+
+
+def cut_scenario():
+    """The power-cut scenario (powercut.py, journalcut.py): tokens, rejections, consumption
+    across periodic saves, a key change, more credit."""
+    t1, t2 = credit(5, minutes=1), credit(2.5, minutes=2)
+    t3 = credit(1.2, key=NEW07, minutes=3)  # after the key change: the new key
+    s1, s2 = make("key_change", new_key=NEW07, krn=2, kt=2, ti=1)
+    t4 = credit(3, key=NEW07, minutes=4)
+    actions = [["token", t1], ["token", t1], ["load", 1500], ["advance", 700],
+               ["token", t2], ["token", credit(9, key="E653341F9D5BF36F")],
+               ["token", make("max_power_limit", limit_w=9000, minutes=5)],
+               ["advance", 650], ["keys", "0#"], ["token", s1], ["token", s2],
+               ["token", t4], ["advance", 400], ["token", t3],
+               ["token", make("water_credit", key=NEW07, amount="2", minutes=6)],
+               ["load", 0], ["advance", 100]]
+    amounts = [[minutes_after_start(m), tenths] for m, tenths in
+               ((1, 50), (2, 25), (3, 12), (4, 30))]
+    doc = meter_doc(settings={"save_interval_s": 300})
+    return {"meter": doc, "actions": actions, "credit": amounts}
+
+
 class Bench:
     """A meter under test: its provisioning file, state folder and runtime."""
 

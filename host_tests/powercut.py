@@ -3,7 +3,7 @@ write. Runs under CPython (pytest imports it) and MicroPython (pytest runs it):
 
     micropython host_tests/powercut.py SCENARIO.json      -> one JSON summary line
 
-The scenario (made by test_meter_state.py) is a meter.json and a list of actions. A
+The scenario (meterkit.cut_scenario) is a meter.json and a list of actions. A
 reference run without cuts records every committed record. Then, for each write k (and
 half-way through it), the run is cut there, the meter restarted from the fake flash, and:
   - the state it loads is exactly the last record committed before the cut (the start

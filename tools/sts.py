@@ -141,7 +141,7 @@ def cmd_generate(args):
 def issued(text, base_year):
     """--issued as the codec takes it: YYYY-MM-DD[THH:MM[:SS]][Z], a real UTC time within
     what a TID of the base date can carry (default: now); else one line, exit 2."""
-    from stsmeter import tid
+    from stsmeter.jobs import tid
 
     if text is None:
         return time.strftime("%Y-%m-%dT%H:%M", time.gmtime())

@@ -52,8 +52,8 @@ BASE_YEARS = (1993, 2014, 2035)
 # name is in one of the two only). A
 # board that loads .mpy files holds their bytecode in RAM: released after the work, the
 # meter runs in a 64 KB heap (see `make bench`). The loading test checks that nothing else
-# stays loaded (host_tests: test_loading.py). (One string per work rather than a tuple of
-# names: on a board every string object takes RAM for good.)
+# stays loaded (host_tests/devices/test_loading.py). (One string per work rather than a
+# tuple of names: on a board every string object takes RAM for good.)
 LOADS = {
     # the start (Meter.__init__, app.py): once per power-on, forgotten even when resident
     "start": "startup load_state load_journal meterjson key_record clock tid production "

@@ -12,7 +12,7 @@ from conftest import TOOLS, run_micropython, run_wasm
 from simmatrix import GLITCH, PRESS_BOUNCE, RELEASE_BOUNCE, SimMatrix, SimPin
 from stsmeter.drivers.keypad import LONG, Keypad
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent  # host_tests/: simmatrix.py
 KEYS16 = "123A456B789C*0#D"
 KEYS12 = "123456789*0#"
 TICKS_PERIOD = 1 << 30

@@ -10,9 +10,8 @@ import os
 
 import journalcut
 import pytest
-import test_meter_state
 from conftest import ROOT, run_micropython
-from meterkit import credit, meter_doc
+from meterkit import credit, cut_scenario, meter_doc
 from nor_flash import BlockFiles, NorFlash
 from powercut import Counter
 from stsmeter.jobs import load_state
@@ -60,14 +59,14 @@ def tokens(n, first=60):
 
 
 def test_power_cut_in_every_flash_operation_cpython():
-    summary = journalcut.run(test_meter_state.scenario())
+    summary = journalcut.run(cut_scenario())
     assert summary["failures"] == [] and summary["failure_count"] == 0
     assert summary["cuts_checked"] == summary["flash_ops"] >= 40
 
 
 def test_power_cut_in_every_flash_operation_micropython(tmp_path):
     path = tmp_path / "scenario.json"
-    path.write_text(json.dumps(test_meter_state.scenario()))
+    path.write_text(json.dumps(cut_scenario()))
     proc = run_micropython(TESTS / "journalcut.py", args=[path], extra_path=[TESTS])
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
@@ -87,7 +86,7 @@ def test_the_cut_check_catches_files_removed_before_the_new_record(monkeypatch):
 
     monkeypatch.setattr(Journal, "_next_block_orig", Journal._next_block, raising=False)
     monkeypatch.setattr(Journal, "_next_block", eager_next_block)
-    summary = journalcut.run(test_meter_state.scenario())
+    summary = journalcut.run(cut_scenario())
     assert summary["failure_count"] > 0
 
 
