@@ -2,8 +2,8 @@
 
 Order: format -> class 1 (CRC, MfrCode; never TID-checked, works in lockout) -> lockout
 -> decrypt + CRC -> key change sections -> DDTK (key type 1 refuses class 0) -> key expired
-((TID >> 16) > KEN, KEN 255 = never) -> used -> old -> function / range / overflow ->
-accept. A token's action, its TID and the lockout reset are saved in one atomic record, so
+((TID >> 16) > KEN, KEN 255 = never) -> old (below the TID memory, or its fill value)
+-> used -> function / range / overflow -> accept. A token's action, its TID and the lockout reset are saved in one atomic record, so
 the TID is stored exactly when the action is durable.
 
 The lockout count is reset only by an accepted meter-specific token and by a completed,
@@ -99,10 +99,10 @@ def token(m, tok):
     t = tok.tid
     if m.ken != 255 and (t >> 16) > m.ken:
         return report(m, _KEY_EXPIRED, "token beyond the key expiry number")
+    if m.tids.old(t):  # (first: the memory's fill value is Old, not Used)
+        return report(m, _OLD, "token older than the TID memory")
     if m.tids.used(t):
         return report(m, _USED, "token already used")
-    if m.tids.old(t):
-        return report(m, _OLD, "token older than the TID memory")
     code, detail, fields = _apply(m, tok)
     if code != _ACCEPT:
         return report(m, code, detail, **fields)
