@@ -27,9 +27,7 @@ def devices():
     from stsmeter.app import Devices
     from stsmeter.terminal import PanelRelay, TerminalDisplay, TerminalKeys
 
-    try:  # ready-to-type tokens written by tools/simterm.py, shown under the display
-        with open("tokens.txt") as f:
-            notes = f.read().splitlines()
-    except OSError:
-        notes = []
-    return Devices(TerminalKeys(), TerminalDisplay(notes=notes), PanelRelay())
+    # ready-to-type tokens written by tools/simterm.py (fresh.txt: those its 't' key
+    # makes while the meter runs), shown under the display
+    display = TerminalDisplay(notes_files=("fresh.txt", "tokens.txt"))
+    return Devices(TerminalKeys(), display, PanelRelay())
