@@ -118,10 +118,14 @@ def _apply(m, tok):
         if sub > 2:  # time and currency credit: this meter has no such register
             return _FUNCTION, "credit type not supported", {}
         units = tok.amount
+        owed = m.credit.owed_wh
         if not m.credit.add((ELECTRICITY, WATER, GAS)[sub], units):
             return _OVERFLOW, "register would overflow", {}
         m.last_amount, m.last_unit = units, sub
-        return _ACCEPT, "", {"amount": units / 10, "unit": UNITS[sub]}
+        fields = {"amount": units / 10, "unit": UNITS[sub]}
+        if owed > m.credit.owed_wh:  # emergency credit repaid from it
+            fields["repaid_kwh"] = (owed - m.credit.owed_wh) / 1000
+        return _ACCEPT, "", fields
     m.last_amount = 0
     sup = m.supply
     if sub == MPL:
