@@ -206,3 +206,20 @@ def test_t_makes_fresh_tokens_for_the_demo_meter(sim_dir):
         sim.wait(lambda: sim.lcd() == ["Accept", "tamper cleared"])
     finally:
         sim.quit()
+
+
+def test_a_board_without_meter_json_says_what_to_do(tmp_path):
+    """The console of a board with no meter.json names the file and the command."""
+    import shutil
+    import subprocess
+
+    from conftest import FIRMWARE_LIB, micropython_exe
+
+    shutil.copy(ROOT / "boards" / "sim.py", tmp_path / "board.py")
+    env = {"MICROPYPATH": ".:%s:.frozen" % FIRMWARE_LIB, "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([micropython_exe(), str(ROOT / "firmware" / "main.py")], cwd=tmp_path,
+                       env=env, input=b"q", capture_output=True, timeout=60)
+    out = r.stdout.decode()
+    assert "stsmeter: cannot start: no meter.json on the board: provision it with `make " \
+           "deploy BOARD=<board> PORT=<port> METER=<your meter.json>`" in out, out
+    assert "|Not provisioned |" in out and "ENOENT" not in out
