@@ -3,8 +3,9 @@
 Order: format -> class 1 (CRC, MfrCode; never TID-checked, works in lockout) -> lockout
 -> decrypt + CRC -> key change sections -> DDTK (key type 1 refuses class 0) -> key expired
 ((TID >> 16) > KEN, KEN 255 = never) -> old (below the TID memory, or its fill value)
--> used -> function / range / overflow -> accept. A token's action, its TID and the lockout reset are saved in one atomic record, so
-the TID is stored exactly when the action is durable.
+-> used -> function / range / overflow -> accept. A token's action, its TID and the
+lockout reset are saved in one atomic record, so the TID is stored exactly when the action
+is durable.
 
 The lockout count is reset only by an accepted meter-specific token and by a completed,
 accepted key change: a key change section that leaves the set incomplete does not reset
