@@ -53,13 +53,16 @@ sim: $(PY_STAMP) $(SIM_STAMPS_$(SIM_BOARD))
 	$(BIN)/python tools/$(SIM_TERM_$(SIM_BOARD)).py
 
 # make deploy BOARD=rpi_pico|esp32_devkitc|sim [PORT=/dev/ttyACM0] [METER=meter.json]
-#             [SIM_ROOT=dir] [NO_RESET=1] [DEPS=1]
+#             [SIM_ROOT=dir] [NO_RESET=1] [DEPS=1] [REPROVISION=1 [YES=1]]
+# A provisioned board keeps its state and meter.json (a firmware update); REPROVISION=1
+# wipes its state (credit, TID memory, event log, key) and copies METER: a new meter.
 # BOARD=sim without PORT starts tools/virtual_board.py on SIM_ROOT (default: a new temp dir).
 deploy: $(PY_STAMP)
 	$(if $(BOARD),,$(error BOARD=rpi_pico|esp32_devkitc|sim is required))
 	$(BIN)/python tools/deploy.py --board $(BOARD) $(if $(PORT),--port $(PORT)) \
 		$(if $(METER),--meter $(METER)) $(if $(SIM_ROOT),--root $(SIM_ROOT)) \
-		$(if $(NO_RESET),--no-reset) $(if $(DEPS),--deps)
+		$(if $(NO_RESET),--no-reset) $(if $(DEPS),--deps) \
+		$(if $(REPROVISION),--reprovision) $(if $(YES),--yes)
 
 clean:
 	rm -rf $(VENV) $(WASM_DIR)/node_modules $(PICO_DIR)/node_modules build .pytest_cache .hypothesis

@@ -28,10 +28,7 @@ def devices():
     from sim_terminal import BoardKeys, PanelRelay, TerminalDisplay, TerminalKeys
     from stsmeter.hardware import Devices
 
-    try:  # ready-to-type tokens written by tools/simterm.py, shown under the display
-        with open("tokens.txt") as f:
-            notes = f.read().splitlines()
-    except OSError:
-        notes = []
-    return Devices(TerminalKeys(), TerminalDisplay(notes=notes), PanelRelay(),
-                   on_key=BoardKeys())
+    # ready-to-type tokens written by tools/simterm.py (fresh.txt: those its 't' key
+    # makes while the meter runs), shown under the display
+    display = TerminalDisplay(notes_files=("fresh.txt", "tokens.txt"))
+    return Devices(TerminalKeys(), display, PanelRelay(), on_key=BoardKeys())

@@ -1,11 +1,13 @@
 """The PC board's own module (boards/sim.py, `make sim`): the terminal as the meter's keypad
 and display, and the simulator's keys.
 
-The keyboard is the keypad: 0-9, '*' or Backspace (delete; twice clears), 'c' (clear),
-'#' or Enter, '+'/'-' (simulated load), 'f' (fast time), '!' (tamper switch), 'q' or
-Ctrl-C/Ctrl-D (quit: a power cut). The terminal shows the 16x2 LCD with the relay,
-load, credit and lockout beside it, redrawn only when something changed. Written for a
-terminal in raw mode (tools/simterm.py sets it); any stream of bytes works as input.
+The keyboard is the keypad: 0-9, Backspace (deletes one digit each time), '*' (as on the
+keypad: deletes a digit, twice in a row clears), 'c' (clear), '#' or Enter, '+'/'-'
+(simulated load), 'f' (fast time), '!' (tamper switch), 'q' or Ctrl-C/Ctrl-D (quit: a
+power cut); 't' (fresh tokens) is tools/simterm.py's, never reaching the meter. The
+terminal shows the 16x2 LCD with the relay, load, credit and lockout beside it, redrawn
+only when something changed. Written for a terminal in raw mode (tools/simterm.py sets
+it); any stream of bytes works as input.
 """
 
 import asyncio
@@ -13,10 +15,11 @@ import sys
 
 from stsmeter.jobs import clock
 
-_KEYS = {0x7F: "*", 0x08: "*", 0x0D: "#", 0x0A: "#", 0x63: "C", 0x3D: "+", 0x03: "q",
+_KEYS = {0x7F: "<", 0x08: "<", 0x0D: "#", 0x0A: "#", 0x63: "C", 0x3D: "+", 0x03: "q",
          0x04: "q"}
-_ALLOWED = "0123456789*#C+-f!q"
-HELP = "keys: 0-9  * or Backspace  # or Enter  c clear  +/- load  f fast  ! tamper  q quit"
+_ALLOWED = "0123456789<*#C+-f!q"
+HELP = ("keys: 0-9  Backspace  # or Enter  c clear  +/- load  f fast  ! tamper  t tokens"
+        "  q quit")
 
 
 class TerminalKeys:
@@ -85,9 +88,10 @@ class TerminalDisplay:
     rows = 2
     cols = 16
 
-    def __init__(self, out=None, notes=()):
+    def __init__(self, out=None, notes=(), notes_files=()):
         self._out = out or sys.stdout
         self._notes = "".join("\r\n  " + line for line in notes)
+        self._files = notes_files  # shown under the display, read again at every redraw
         self._lines = ("", "")
         self._side = ("", "", "", "")
         self._drawn = None
@@ -121,6 +125,14 @@ class TerminalDisplay:
             "|%-16s|  %s" % (l2, s[2]),
             "+----------------+  " + s[3],
             HELP))
+        notes = self._notes
+        for name in self._files:  # (tools/simterm.py writes them while the meter runs)
+            try:
+                with open(name) as f:
+                    notes += "".join("\r\n  " + line for line in f.read().splitlines())
+            except OSError:
+                pass
+        frame += "\r\n" + notes
         if frame != self._drawn:
             self._drawn = frame
-            self._out.write("\x1b[H\x1b[2J" + frame + "\r\n" + self._notes + "\r\n")
+            self._out.write("\x1b[H\x1b[2J" + frame + "\r\n")

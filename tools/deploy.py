@@ -13,7 +13,12 @@ What goes on the board, and nothing else (tools/ stays on the host):
     firmware/main.py    as source -> :main.py (a board runs main.py from source)
     boards/<board>.py   the pin map -> :board.py
     --meter FILE        the provisioning file -> :meter.json (the firmware seals the key on
-                        its first start)
+                        its first start), on a board not provisioned yet (no state/);
+                        a provisioned board keeps its state and its meter.json (a firmware
+                        update), unless --reprovision
+    --reprovision       wipe the board's state first (credit, TID memory, event log, key:
+                        the state/ files and the journal's flash blocks), then --meter
+                        FILE; asks for confirmation on a terminal, else needs --yes
 
 Stale .py/.mpy files in the package folders on the board are removed first (a stale .py
 would shadow the new .mpy). Then the board is reset (`mpremote reset`; the virtual board:
@@ -143,6 +148,44 @@ def prepare_script(out_lib):
     ])
 
 
+WIPES = "credit, TID memory, event log and decoder key"
+KEPT = ("board already provisioned: state kept (credit, key, TID memory, event log), "
+        "meter.json not changed; to re-provision use REPROVISION=1 (deploy.py "
+        "--reprovision: wipes its %s)" % WIPES)
+PRODUCTION_HINT = ("; a board in production mode (a `production` mark, \"production\": true "
+                   "in meter.json) gives no REPL on its USB serial, so it cannot be deployed "
+                   "to: decommission it first (README, Production mode)")
+STATE_SCRIPT = ("import os\ntry:\n    n = len(os.listdir('state'))\nexcept OSError:\n"
+                "    n = 0\nprint('state', n)\n")
+# the state wiped as decommission.py wipes it (a journal's blocks, then the files), then
+# meter.json: the board is as before its first provisioning
+WIPE_SCRIPT = """import os, board
+from stsmeter.seal import Sealer
+from stsmeter.journal import BoardFiles
+from stsmeter.jobs.decommission import wipe
+cmac = Sealer(board.device_id()).cmac
+if hasattr(board, 'flash'):
+    from stsmeter.journal import Journal
+    store = Journal(board.flash(), 'state', cmac)
+else:
+    from stsmeter.store import Store
+    store = Store('state', cmac, BoardFiles())
+wipe(store)
+try:
+    os.remove('meter.json')
+except OSError:
+    pass
+print('wiped')
+"""
+
+
+def provisioned(dev):
+    """True when the board has a state (state/ with files in it)."""
+    out = dev.run("read the board's state", "exec", STATE_SCRIPT)
+    return any(line.split() != ["state", "0"] for line in out.splitlines()
+               if line.startswith("state "))
+
+
 class Board:
     """mpremote calls to one port; after the first call, `resume` (no soft reset each time)."""
 
@@ -157,16 +200,20 @@ class Board:
         except subprocess.TimeoutExpired:
             raise DeployError("%s: mpremote timed out after %d s" % (what, timeout)) from None
         if r.returncode:
-            raise DeployError("%s: %s" % (what, last_line(r.stdout + r.stderr)))
+            why = last_line(r.stdout + r.stderr)
+            if not self.resume and "raw repl" in why.lower():
+                why += PRODUCTION_HINT
+            raise DeployError("%s: %s" % (what, why))
         self.resume = True
         return r.stdout
 
 
-def deploy(board, port, out_lib, meter=None, reset=True, deps=()):
+def deploy(board, port, out_lib, meter=None, reset=True, deps=(), reprovision=False):
     dev = Board(port)
     removed = dev.run("prepare :lib", "exec", prepare_script(out_lib)).split()[1::2]
     step("connected to %s; :lib ready%s" % (port, "; removed stale " + " ".join(removed)
                                             if removed else ""))
+    was_provisioned = provisioned(dev)
     sources = sorted(str(p) for p in out_lib.iterdir())
     out = dev.run("copy lib", "fs", "cp", "-r", *sources, ":lib/")
     same = sum(1 for line in out.splitlines() if line.startswith("Up to date"))
@@ -185,9 +232,18 @@ def deploy(board, port, out_lib, meter=None, reset=True, deps=()):
             step("copied %s -> :%s" % (rel_path(src), name))
         else:
             step("warning: %s does not exist yet, :%s left as it is" % (rel_path(src), name))
-    if meter:
+    if reprovision and was_provisioned:
+        dev.run("wipe the state", "exec", WIPE_SCRIPT)
+        step("RE-PROVISIONING: wiped the board's %s (state/, the journal's flash blocks) "
+             "and its meter.json" % WIPES)
+    if meter and was_provisioned and not reprovision:
+        step(KEPT)
+    elif meter:
         dev.run("copy meter file", "fs", "cp", str(meter), ":meter.json")
-        step("copied %s -> :meter.json" % rel_path(meter))
+        step("copied %s -> :meter.json%s" % (rel_path(meter), " (a new meter from its next "
+                                              "start)" if reprovision else ""))
+    elif was_provisioned:
+        step("board provisioned: state kept (credit, key, TID memory, event log)")
     for name, version in deps:
         spec = name if version in (None, "", "latest") else "%s@%s" % (name, version)
         dev.run("mip install " + spec, "mip", "install", spec)
@@ -226,12 +282,30 @@ def stop(proc):
             proc.wait()
 
 
+def confirm_reprovision(args):
+    """--reprovision says what it wipes; on a terminal it asks, else it needs --yes."""
+    if not args.meter:
+        raise DeployError("--reprovision needs --meter FILE (METER=...): the new meter")
+    print("deploy: RE-PROVISIONING %s: this wipes the board's %s; the meter then starts as "
+          "the new meter of %s" % (args.port or "the board", WIPES, args.meter), flush=True)
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise DeployError("--reprovision wipes the board's %s: confirm with --yes (YES=1)"
+                          % WIPES)
+    if input("type yes to wipe it: ").strip().lower() != "yes":
+        raise DeployError("not confirmed: nothing done")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--board", required=True, choices=sorted(MARCH))
     ap.add_argument("--port", help="mpremote device (/dev/ttyACM0, COM3, a virtual board's pty)")
     ap.add_argument("--meter", type=Path, help="provisioning file copied to :meter.json")
     ap.add_argument("--no-reset", action="store_true", help="do not reset the board at the end")
+    ap.add_argument("--reprovision", action="store_true",
+                    help="wipe the board's state (%s), then copy --meter: a new meter" % WIPES)
+    ap.add_argument("--yes", action="store_true", help="with --reprovision: do not ask")
     ap.add_argument("--deps", action="store_true",
                     help="also mip-install the package.json deps (needs the internet)")
     ap.add_argument("--root", type=Path,
@@ -249,6 +323,8 @@ def main(argv=None):
                     raise ValueError("not a JSON object")
             except (OSError, ValueError) as e:
                 raise DeployError("meter file %s: %s" % (args.meter, e)) from None
+        if args.reprovision:
+            confirm_reprovision(args)
         deps = ()
         if args.deps:
             deps = json.loads(PACKAGE_JSON.read_text(encoding="utf-8")).get("deps", ())
@@ -263,7 +339,8 @@ def main(argv=None):
             root = args.root or Path(tempfile.mkdtemp(prefix="stsmeter-sim-"))
             proc, port = start_virtual_board(root)
             step("started virtual board %s on %s" % (port, rel_path(root)))
-        deploy(args.board, port, out_lib, args.meter, not args.no_reset, deps)
+        deploy(args.board, port, out_lib, args.meter, not args.no_reset, deps,
+               args.reprovision)
         if proc:
             step("serve it again with: python tools/virtual_board.py --root %s" % rel_path(root))
     except DeployError as e:

@@ -4,7 +4,9 @@
     python3 tools/simterm.py [--dir .sim] [--reset]
 
 On first run it provisions a demo meter in DIR (DKGA04 + EA07, base date 2014) and
-writes ready-to-type tokens for it to DIR/tokens.txt, shown under the display. Then it
+writes ready-to-type tokens for it to DIR/tokens.txt, shown under the display. The key
+'t' makes fresh ones (a credit of an amount typed then, a clear-tamper token) into
+DIR/fresh.txt, shown above them; it never reaches the meter. Then it
 runs firmware/main.py with boards/sim.py as the board, in DIR (the board's flash), with
 the terminal in raw mode. Quitting ('q') is a power cut; starting again powers the meter
 back on from its state. --reset forgets the meter and makes a new one.
@@ -14,6 +16,7 @@ import argparse
 import datetime
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -41,6 +44,8 @@ def _token(key, minutes_ago, now, **fields):
            "base_date": 2014}
     req.update(fields)
     answer = sts_requests.answer(req)
+    if "error" in answer:
+        raise ValueError(answer.get("detail") or answer["error"])
     return answer.get("tokens") or [answer["token"]]
 
 
@@ -49,6 +54,20 @@ def provision(folder, micropython):
     used = demo_meter(folder)
     # the "already used" one: enter it once, on the real firmware, with nobody watching
     run(folder, micropython, used + "#q", capture=True)
+
+
+# Under the display: what the demo meter is, then its tokens in the order to type them
+# (what each line says is what happens when the list is typed from the top).
+INTRO = (
+    "Demo meter (DKGA04, EA07, base date 2014): vending key %s (demo only),",
+    "SGC %s, TI %s, KRN 1, PAN %s; decoder key (KRN 1) %s",
+    "Credit 0.1 kWh from an earlier token. Type the tokens from the top, each then Enter;",
+    "t: fresh tokens (any amount, clear tamper).",
+)
+
+
+def group(token):
+    return " ".join(token[i:i + 4] for i in range(0, 20, 4))
 
 
 def demo_meter(folder):
@@ -60,17 +79,20 @@ def demo_meter(folder):
              "provisioned_at": (now - datetime.timedelta(hours=2)).strftime(
                  "%Y-%m-%dT%H:%M:%SZ")}
     key1, key2 = demo_key(1), demo_key(2)
-    used = _token(key1, 90, now, type="electricity_credit", amount="1")[0]
+    used = _token(key1, 90, now, type="electricity_credit", amount="0.1")[0]
     kct = _token(key1, 0, now, type="key_change", new_key=key2, krn=2, kt=KT, ti=int(TI))
     tokens = [
-        ("10 kWh", _token(key1, 60, now, type="electricity_credit", amount="10")[0]),
+        ("0.1 kWh: then + ten times (1 kW), f (x60): out in ~12 s",
+         _token(key1, 61, now, type="electricity_credit", amount="0.1")[0]),
+        ("10 kWh: after 99# (5 kWh emergency credit), repays it",
+         _token(key1, 60, now, type="electricity_credit", amount="10")[0]),
         ("25.6 kWh", _token(key1, 59, now, type="electricity_credit", amount="25.6")[0]),
-        ("2 kWh, then watch it run out", _token(key1, 58, now, type="electricity_credit",
-                                                amount="2")[0]),
         ("already used: Used", used),
         ("another meter's: Reject", _token(demo_key(1, OTHER_VENDING_KEY), 57, now,
                                            type="electricity_credit", amount="5")[0]),
         ("max power 3000 W", _token(key1, 56, now, type="max_power_limit", limit_w=3000)[0]),
+        ("! (the tamper switch), then this clear-tamper token",
+         _token(key1, 54, now, type="clear_tamper")[0]),
         ("key change, 1st of 2", kct[0]),
         ("key change, 2nd of 2", kct[1]),
         ("5 kWh under the new key", _token(key2, 55, now, type="electricity_credit",
@@ -82,10 +104,89 @@ def demo_meter(folder):
     with open(os.path.join(folder, "meter.json"), "w") as f:
         json.dump(meter, f, indent=2)
     with open(os.path.join(folder, "tokens.txt"), "w") as f:
+        f.write(INTRO[0] % VENDING_KEY.hex().upper() + "\n")
+        f.write(INTRO[1] % (SGC, TI, PAN, key1) + "\n")
+        f.write(INTRO[2] + "\n" + INTRO[3] + "\n")
         for label, token in tokens:
-            group = " ".join(token[i:i + 4] for i in range(0, 20, 4))
-            f.write("%s  %s\n" % (group, label))
+            f.write("%s  %s\n" % (group(token), label))
     return used
+
+
+FRESH = "fresh.txt"  # shown above tokens.txt (boards/sim.py)
+VEND_STATE = "vend.json"  # the last minute a fresh token was issued at
+
+
+def fresh_tokens(folder, amount):
+    """Tokens issued now for the demo meter (both keys: before and after the demo key
+    change), written to DIR/fresh.txt; each at its own minute (a TID is a minute), never
+    one issued before."""
+    path = os.path.join(folder, VEND_STATE)
+    now = datetime.datetime.utcnow().replace(second=0, microsecond=0)
+    try:
+        with open(path) as f:
+            last = datetime.datetime.strptime(json.load(f)["last"], "%Y-%m-%dT%H:%M")
+        now = max(now, last + datetime.timedelta(minutes=1))
+    except (OSError, ValueError, KeyError):
+        pass
+    kinds = [("%s kWh" % amount, dict(type="electricity_credit", amount=amount)),
+             ("clear tamper", dict(type="clear_tamper"))]
+    lines = ["Fresh tokens (t again: more; Esc cancels the amount):"]
+    at = now
+    try:
+        for krn, after in ((1, ""), (2, " (after the key change, KRN 2)")):
+            for label, fields in kinds:
+                token = _token(demo_key(krn), 0, at, **fields)[0]
+                lines.append("%s  %s%s" % (group(token), label, after))
+                at += datetime.timedelta(minutes=1)
+    except ValueError as e:
+        lines = ["t: no tokens for %r kWh: %s" % (amount, e)]
+    with open(path, "w") as f:
+        json.dump({"last": (at - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")}, f)
+    write_fresh(folder, lines)
+
+
+def write_fresh(folder, lines):
+    with open(os.path.join(folder, FRESH), "w") as f:
+        f.write("".join(line + "\n" for line in lines))
+
+
+class Keys:
+    """The keyboard on its way to the meter: 't' and the amount typed after it stay here
+    (fresh tokens), everything else goes on."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.amount = None  # the amount being typed after 't'
+
+    def feed(self, data):
+        out = bytearray()
+        for b in data:
+            c = chr(b)
+            if self.amount is None:
+                if c == "t":
+                    self.amount = ""
+                    self.prompt()
+                else:
+                    out.append(b)
+            elif c in "0123456789." and len(self.amount) < 8:
+                self.amount += c
+                self.prompt()
+            elif b in (0x7F, 0x08):
+                self.amount = self.amount[:-1]
+                self.prompt()
+            elif b in (0x0D, 0x0A):
+                fresh_tokens(self.folder, self.amount or "10")
+                self.amount = None
+            elif b in (0x1B, 0x03, 0x04):  # Esc: cancel; Ctrl-C/D go on to the meter
+                self.amount = None
+                write_fresh(self.folder, [])
+                if b != 0x1B:
+                    out.append(b)
+        return bytes(out)
+
+    def prompt(self):
+        write_fresh(self.folder, ["Fresh tokens: credit in kWh, then Enter (Enter alone: "
+                                  "10; Esc: cancel): %s_" % self.amount])
 
 
 def run(folder, micropython, keys=None, capture=False):
@@ -96,7 +197,29 @@ def run(folder, micropython, keys=None, capture=False):
     if keys is not None:
         return subprocess.run(cmd, cwd=folder, env=env, input=keys.encode(),
                               capture_output=capture).returncode
-    return subprocess.run(cmd, cwd=folder, env=env).returncode
+    write_fresh(folder, [])
+    proc = subprocess.Popen(cmd, cwd=folder, env=env, stdin=subprocess.PIPE)
+    keyboard = Keys(folder)
+    fd = sys.stdin.fileno()
+    try:
+        while proc.poll() is None:
+            if not select.select([fd], [], [], 0.2)[0]:
+                continue
+            data = os.read(fd, 64)
+            if not data:  # input closed: the meter reads the end and powers off
+                break
+            out = keyboard.feed(data)
+            if out:
+                proc.stdin.write(out)
+                proc.stdin.flush()
+    except (BrokenPipeError, OSError):
+        pass
+    finally:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+    return proc.wait()
 
 
 def main(argv=None):

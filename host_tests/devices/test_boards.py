@@ -231,3 +231,56 @@ def test_display_answers_on_the_shim_bus(board):
     assert i2c.traffic[b.DISPLAY_ADDR] == [b"\x00\xaf", b"\x40\x01\x02"]
     with pytest.raises(OSError):
         i2c.writeto(0x50, b"\x00")  # nothing there: no ACK
+
+
+# -- the README's wiring tables against the pin maps ----------------------------------
+
+PICO_PINOUT = ["GP0", "GP1", "GND", "GP2", "GP3", "GP4", "GP5", "GND", "GP6", "GP7", "GP8",
+               "GP9", "GND", "GP10", "GP11", "GP12", "GP13", "GND", "GP14", "GP15", "GP16",
+               "GP17", "GND", "GP18", "GP19", "GP20", "GP21", "GND", "GP22", "RUN", "GP26",
+               "GP27", "GND", "GP28", "ADC_VREF", "3V3(OUT)", "3V3_EN", "GND", "VSYS", "VBUS"]
+WIRED = ["KEYPAD_ROWS[%d]" % i for i in range(4)] + ["KEYPAD_COLS[%d]" % i for i in range(4)] + [
+    "I2C_SDA", "I2C_SCL", "RELAY_PIN", "LED_PIN", "BUZZER_PIN", "PULSE_PIN"]
+
+
+def wiring_rows(name):
+    """The README's wiring table of a board: {constant: (part, part pin, board pin, notes)}."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### Wiring")[1].split("\n### ")[0]
+    part = section.split("(`boards/%s.py`)" % name)[1].split("\n\n", 2)[1]
+    rows = {}
+    for line in part.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        m = re.fullmatch(r"`([A-Z0-9_]+(\[\d\])?)`", cells[3]) if len(cells) == 5 else None
+        if m:
+            rows[m.group(1)] = (cells[0], cells[1], cells[2], cells[4])
+    return rows
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_readme_wiring_table_matches_the_pin_map(name):
+    board = load_board(name)
+    rows = wiring_rows(name)
+    assert sorted(rows) == sorted(WIRED)  # every pin the firmware uses, nothing else
+    for const, (part, part_pin, board_pin, notes) in rows.items():
+        attr, _, index = const.partition("[")
+        gpio = getattr(board, attr)
+        if index:
+            gpio = gpio[int(index[:-1])]
+        if name == "rpi_pico":
+            label, physical = board_pin.split(" (pin ")
+            assert label == "GP%d" % gpio, (const, board_pin)
+            assert PICO_PINOUT[int(physical.rstrip(")")) - 1] == label, (const, board_pin)
+        else:
+            assert board_pin == "GPIO%d" % gpio, (const, board_pin)
+        if attr.startswith("KEYPAD"):  # the keys of that row or column, from KEYPAD_KEYS
+            k = int(index[:-1])
+            keys = board.KEYPAD_KEYS
+            want = keys[4 * k:4 * k + 4] if attr == "KEYPAD_ROWS" else keys[k::4]
+            assert part_pin.endswith("(keys %s)" % " ".join(want)), (const, part_pin)
+        if attr == "RELAY_PIN":
+            assert notes.startswith("active-low" if board.RELAY_ACTIVE_LOW else "active-high")
+        if attr == "I2C_SDA":
+            assert "(0x%02X)" % board.DISPLAY_ADDR in part, part

@@ -310,3 +310,72 @@ def test_deployed_firmware_provisions_and_seals_the_key(board, tmp_path):
     assert out[-1] == "False"
     assert (board.root / "state" / "state.a").exists()
     assert b"0ABC12DE" not in (board.root / "meter.json").read_bytes().upper()
+
+
+TOKEN_1996 = "29054347139309851356"  # 25.6 kWh for key 0ABC12DEF3456789, base date 1993
+OTHER_KEY = "1122334455667788"
+
+
+def token_1996(key, kwh):
+    import sts_requests
+
+    return sts_requests.answer({"op": "generate", "type": "electricity_credit", "key": key,
+                                "alg": "sta", "issued": "1996-03-02T00:00", "rnd": 1,
+                                "amount": str(kwh), "base_date": 1993})["token"]
+
+
+FIRMWARE_RUN = ("import board, json\n"
+                "from stsmeter import app\n"
+                "f = app.Firmware(board, board.devices())\n"
+                "for k in '%s#': f.meter.press(k)\n"
+                "r = f.meter.screen()[0].split()[0]\n"
+                "for k in '4#': f.meter.press(k)\n"  # the short code: S<SGC> on line 2
+                "print(f.meter.credit.wh, f.meter.screen()[1].split()[0][1:], r)\n")
+
+
+def test_update_keeps_the_state_and_reprovision_wipes_it(board, tmp_path):
+    """make deploy to a provisioned board is a firmware update: its state and meter.json
+    stay, a different meter.json is not copied (and it says so); --reprovision wipes the
+    state (after a confirmation) and the board starts as the new meter."""
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({
+        "decoder_key": "0ABC12DEF3456789", "ea": "07", "base_date": 1993, "key_type": 2,
+        "krn": 1, "ti": "01", "sgc": "123456", "ken": 255, "pan": "600727000000000009",
+        "mfr_code": "07", "provisioned_at": "1996-03-01T00:00:00Z"}))
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(dict(json.loads(old.read_text()), decoder_key=OTHER_KEY,
+                                   sgc="654321")))
+    build = tmp_path / "build"
+    r = run(deploy_cmd("--board", "sim", "--port", board.port, "--meter", old, "--build",
+                       build), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = board.mpremote("exec", FIRMWARE_RUN % TOKEN_1996).stdout.split()
+    assert out == ["25600", "123456", "Accept"]
+    kept = (board.root / "meter.json").read_text()
+    # the firmware update: state kept, the new meter.json not copied
+    r = run(deploy_cmd("--board", "sim", "--port", board.port, "--meter", new, "--build",
+                       build), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "board already provisioned: state kept" in r.stdout
+    assert "REPROVISION=1" in r.stdout and "wipes" in r.stdout
+    assert (board.root / "meter.json").read_text() == kept
+    out = board.mpremote("exec", FIRMWARE_RUN % TOKEN_1996).stdout.split()
+    assert out[:2] == ["25600", "123456"] and out[2] == "Used"  # credit kept, TID too
+    # re-provisioning: refused without a confirmation (no terminal here)
+    r = run(deploy_cmd("--board", "sim", "--port", board.port, "--meter", new, "--build",
+                       build, "--reprovision"), timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1 and "--yes" in r.stderr
+    assert "credit, TID memory, event log and decoder key" in r.stdout + r.stderr
+    assert (board.root / "state").is_dir()
+    r = run(["make", "-n", "deploy", "BOARD=sim", "PORT=" + board.port, "METER=" + str(new),
+             "REPROVISION=1", "YES=1"], cwd=ROOT)
+    assert "--reprovision --yes" in r.stdout  # make deploy ... REPROVISION=1 YES=1
+    r = run(deploy_cmd("--board", "sim", "--port", board.port, "--meter", new, "--build",
+                       build, "--reprovision", "--yes"), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "RE-PROVISIONING" in r.stdout and "wiped" in r.stdout
+    assert json.loads((board.root / "meter.json").read_text())["sgc"] == "654321"
+    out = board.mpremote("exec", FIRMWARE_RUN % TOKEN_1996).stdout.split()
+    assert out[:2] == ["0", "654321"] and out[2] == "Reject"  # the old key's token
+    out = board.mpremote("exec", FIRMWARE_RUN % token_1996(OTHER_KEY, 3)).stdout.split()
+    assert out[:3] == ["3000", "654321", "Accept"]  # the new key's, credit from 0

@@ -77,8 +77,8 @@ def test_a_credit_token_typed_from_a_pipe(tmp_path):
     try:
         term.wait(lambda f: "console:" in f, deadline, "its frame")
         assert (folder / "deployed.sha256").exists()
-        term.type(token(folder, "10 kWh") + "#")  # all at once: picoterm queues the presses
-        term.wait(lambda f: "|Accept 10.0 kWh |" in f and "|Credit 11.0 kWh |" in f
+        term.type(token(folder, "25.6 kWh") + "#")  # all at once: picoterm queues the presses
+        term.wait(lambda f: "|Accept 25.6 kWh |" in f and "|Credit 25.7 kWh |" in f
                   and "Relay   ON" in f, time.monotonic() + 60, "the accept and the relay on")
         term.type("q")
         assert term.proc.wait(timeout=30) == 0

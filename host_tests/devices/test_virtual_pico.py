@@ -463,3 +463,48 @@ def test_board_pins_come_from_the_pin_map():
     assert pins["KEYPAD_KEYS"] == "123A456B789C*0#D" and pins["DISPLAY_ADDR"] == 0x27
     with pytest.raises(virtual_pico.PicoError):
         virtual_pico.board_pins(TOOLS / "virtual_pico.py")
+
+
+# -- a firmware update and a re-provisioning by make deploy ---------------------------
+
+
+def deploy_to(pico, tmp_path, meter, *extra):
+    """tools/deploy.py to the running board; returns its output once the board, reset by
+    it, has started the meter again (the LCD keeps its power and its text over a reset:
+    the console says when the firmware starts)."""
+    mark = pico.console_end()
+    pico.mode(stepped=False, realtime=True)
+    try:
+        r = subprocess.run([sys.executable, str(TOOLS / "deploy.py"), "--board", "rpi_pico",
+                            "--port", pico.port, "--meter", str(meter), "--build",
+                            str(tmp_path / "build"), *extra],
+                           cwd=ROOT, capture_output=True, text=True, timeout=600)
+    finally:
+        pico.mode(stepped=True, realtime=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    pico.wait(console=r"stsmeter \S+: development mode", since=mark, timeout_ms=20000)
+    pico.run(3000)  # started: the idle screen
+    pico.wait(lcd=READY, timeout_ms=10000)
+    return r.stdout
+
+
+def test_update_keeps_the_meter_and_reprovision_makes_a_new_one(pico_usb, tmp_path):
+    pico = pico_usb
+    token = credit(5)
+    assert result(pico, token + "#") == ("Accept 5.0 kWh", "Credit 5.0 kWh")
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(meter_doc(decoder_key=KEY2, sgc="654321")))
+    # (a) the firmware update: credit, key and TIDs kept; the new meter.json not copied
+    out = deploy_to(pico, tmp_path, new)
+    assert "board already provisioned: state kept" in out and "REPROVISION=1" in out
+    assert short(pico, 0) == ("Credit", "5.0 kWh")
+    assert result(pico, token + "#") == ("Used", "Entered before")
+    assert short(pico, 4) == ("KRN1 KT2 TI01", "S123456 EA07 B14")
+    # (b) re-provisioning with another key and SGC: a new meter, no credit
+    out = deploy_to(pico, tmp_path, new, "--reprovision", "--yes")
+    assert "RE-PROVISIONING" in out and "wiped" in out
+    assert short(pico, 0) == ("Credit", "0.0 kWh")
+    assert short(pico, 4) == ("KRN1 KT2 TI01", "S654321 EA07 B14")
+    assert result(pico, credit(2, key=KEY07, minutes=61) + "#") == ("Reject", "CRC error")
+    assert result(pico, credit(2, key=KEY2, minutes=62) + "#") == ("Accept 2.0 kWh",
+                                                                    "Credit 2.0 kWh")

@@ -1,5 +1,7 @@
 """Keypad entry, short codes and the progressive lockout, in MicroPython and CPython."""
 
+import re
+
 import pytest
 from meterkit import OTHER07, Bench, credit, make, of
 
@@ -60,8 +62,8 @@ def test_short_code_values(tmp_path, runtime):
     res = [r for r in of(ev, "result") if r["result"] == "short_code"]
     assert res[0]["show"] == ["Credit", "12.5 kWh"]
     assert res[1]["load_w"] == 800
-    assert res[2]["show"] == ["Last token", "accept 12.5 kWh"]
-    assert res[3]["show"][1] == "00000000000"
+    assert res[2]["show"] == ["Last token", "OK 12.5 kWh"]
+    assert res[3]["show"] == ["Meter number", "0000 0000 000"]  # PAN 600727 00000000000 9
     assert (res[4]["krn"], res[4]["kt"], res[4]["ti"], res[4]["ea"], res[4]["base_date"]) == (
         1, 2, "01", "07", 2014)
     assert res[5]["known"] is False
@@ -109,3 +111,19 @@ def test_lockout_allows_class1_and_short_codes_and_resets_on_accept(tmp_path, ru
     res = [r["result"] for r in of(ev, "result")]
     assert res == ["crc", "crc", "crc", "accept", "short_code", "locked", "accept"]
     assert of(ev, "status")[0]["bad_entries"] == 0
+
+
+def test_short_codes_speak_customer_words(tmp_path, runtime):
+    b = Bench(tmp_path, runtime)
+
+    def shown(*lines):  # (each run is a power-on: the log's last event then)
+        return [r["show"] for r in of(b.run(*lines), "result") if r["result"] == "short_code"]
+
+    assert shown("keys 2#", "keys 7#", "keys 10#") == [
+        ["Last token", "No token yet"], ["No tamper", ""], ["Power on", "06-01 00:00  (1)"]]
+    assert shown("tamper", "keys 7#", "keys 10#") == [
+        ["Tamper: cover", "Call supplier"], ["Tamper: cover", "06-01 00:00  (3)"]]
+    assert shown("token " + credit(2), "keys 10#", "keys 2#") == [
+        ["Token Accepted", "06-01 00:00  (5)"], ["Last token", "OK 2.0 kWh"]]
+    assert shown("token " + make("clear_tamper", minutes=61), "keys 7#", "keys 10#") == [
+        ["No tamper", ""], ["Supply on", "06-01 00:00  (9)"]]

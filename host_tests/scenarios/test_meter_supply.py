@@ -111,3 +111,15 @@ def test_relay_never_reported_twice_in_a_row(tmp_path, runtime):
                "token " + make("clear_tamper", minutes=63), "advance 10000")
     states = [e["closed"] for e in of(ev, "relay")]
     assert all(a != b for a, b in zip(states, states[1:]))
+
+
+def test_emergency_credit_repaid_is_shown(tmp_path, runtime):
+    b = Bench(tmp_path, runtime, settings={"low_credit_wh": 2000, "emergency_credit_wh": 5000})
+    ev = b.run("keys 99#", "token " + credit(10))
+    accept = [r for r in of(ev, "result") if r["result"] == "accept"][0]
+    assert accept["repaid_kwh"] == 5
+    assert ["Accept 10.0 kWh", "Repaid 5.0 kWh"] in [d["lines"] for d in of(ev, "display")]
+    assert b.status()["credit_kwh"] == 10  # 5 given, 5 repaid of the 10
+    plain = b.run("token " + credit(1, minutes=61))  # nothing owed: the credit is shown
+    assert "repaid_kwh" not in of(plain, "result")[0]
+    assert ["Accept 1.0 kWh", "Credit 11.0 kWh"] in [d["lines"] for d in of(plain, "display")]

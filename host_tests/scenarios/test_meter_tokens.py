@@ -1,7 +1,12 @@
 """Token acceptance scenarios (issue 3 rules), each in MicroPython and in CPython."""
 
+import json
+import subprocess
+import sys
+
 import pytest
-from meterkit import OTHER07, Bench, credit, make, minutes_after_start, of
+from conftest import TOOLS
+from meterkit import KEY07, OTHER07, Bench, credit, make, minutes_after_start, of
 
 RUNTIMES = ["micropython", "cpython"]
 
@@ -162,3 +167,33 @@ def test_bad_script_lines_give_errors_and_go_on(tmp_path, runtime):
         "unknown command frobnicate", "keys takes", "a token is 20 digits", "load takes",
         "advance takes"]
     assert of(ev, "result")[0]["result"] == "accept"
+
+
+def test_a_token_issued_in_the_provisioning_minute_is_taken(tmp_path, runtime):
+    """The TID memory of a new meter holds the minute before its provisioning minute:
+    a token issued in the provisioning minute or later is taken, an earlier one is Old
+    (also the one of the minute just before: the fill value is no used token)."""
+    b = Bench(tmp_path, runtime)
+    at, before, long_before = credit(1, minutes=0), credit(2, minutes=-1), credit(3, minutes=-2)
+    assert b.results("token " + before, "token " + long_before, "token " + at,
+                     "token " + at) == ["old", "old", "accept", "used"]
+    assert b.results("power-cycle", "token " + before, "token " + at) == ["old", "used"]
+    assert b.status()["credit_kwh"] == 1
+
+
+def test_provision_then_generate_now_then_type_it(tmp_path):
+    """A user's first minute: provision.py, sts.py generate (issued now), sim.py: taken."""
+    meter = tmp_path / "m.json"
+    run = [sys.executable]
+    subprocess.run(run + [str(TOOLS / "provision.py"), "-o", str(meter), "--key", KEY07,
+                          "--pan", "600727000000000009"], check=True, capture_output=True)
+    gen = subprocess.run(run + [str(TOOLS / "sts.py"), "generate", "--amount", "10", "--key",
+                                KEY07], check=True, capture_output=True, text=True)
+    token = gen.stdout.split()[0]
+    for runtime in RUNTIMES:
+        sim = subprocess.run(run + [str(TOOLS / "sim.py"), "--meter", str(meter), "--state",
+                                    str(tmp_path / runtime), "--script", "-", "--runtime",
+                                    runtime],
+                             input="token %s\n" % token, capture_output=True, text=True)
+        res = [json.loads(line) for line in sim.stdout.splitlines()]
+        assert [e["result"] for e in of(res, "result")] == ["accept"], sim.stdout + sim.stderr

@@ -60,7 +60,13 @@ def _forget_key(doc):
 class Firmware:
     def __init__(self, board, devices):
         self.dev = devices
-        with open(METER_FILE) as f:
+        try:
+            f = open(METER_FILE)
+        except OSError:
+            raise ValueError("no meter.json on the board: provision it with `make deploy "
+                             "BOARD=<board> PORT=<port> METER=<your meter.json>` (README: "
+                             "On a board)") from None
+        with f:
             doc = json.load(f)
         cfg = Config(doc)
         sealer = Sealer(board.device_id())

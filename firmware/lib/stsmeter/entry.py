@@ -1,7 +1,8 @@
 """What the user is typing: digits, backspace, clear, enter, and the idle timeout.
 
 Keys: '0'..'9'; '*' deletes the last digit, a second '*' in a row (or a long '*') clears
-the entry; '#' ends it. 20 digits + '#' is a token, 1..3 digits + '#' a short code, any
+the entry; '<' (a keyboard's Backspace, the PC board) deletes one digit each time; '#'
+ends it. 20 digits + '#' is a token, 1..3 digits + '#' a short code, any
 other length a format error. A gap of `timeout_s` between keys cancels the entry.
 The digits are kept as ASCII in a preallocated bytearray: no allocation per key.
 """
@@ -30,8 +31,15 @@ class Entry:
         self._last_star = False
 
     def press(self, key, now):
-        """One key ('0'-'9', '*', '#' or 'C' for a long '*'); returns one of the results."""
+        """One key ('0'-'9', '*', '#', 'C' for a long '*', '<' delete one); returns one of
+        the results."""
         self.last_key_at = now
+        if key == "<":  # Backspace: one digit, however often
+            self._last_star = False
+            if not self.count:
+                return IGNORED
+            self.count -= 1
+            return NOTHING
         star = key == "*"
         was_star = self._last_star
         self._last_star = star

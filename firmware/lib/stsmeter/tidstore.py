@@ -2,8 +2,11 @@
 
 The most recent accepted TIDs (24-bit each) are kept sorted ascending in one bytearray,
 3 bytes per TID, so lookups and inserts allocate nothing. Used = equal to a stored TID;
-Old = below the smallest stored TID. When full, the smallest is evicted. At provisioning
-every slot holds the provisioning time's TID, so tokens issued earlier are Old.
+Old = below the smallest stored TID, or equal to it while it fills more than one slot:
+that is the fill value (provisioning: the minute before the provisioning minute; a tamper
+recovery: the present minute), never an accepted token's TID (accepted TIDs are unique).
+When full, the smallest is evicted. So a newly provisioned meter takes every token issued
+at or after its provisioning minute and calls the earlier ones Old.
 """
 
 from micropython import const
@@ -45,7 +48,12 @@ class TidStore:
         return False
 
     def old(self, tid):
-        return self.count > 0 and tid < self._get(0)
+        """Below the smallest stored TID, or equal to the fill value (the smallest, stored
+        twice or more: accepted TIDs are unique). Check it before used()."""
+        if not self.count:
+            return False
+        low = self._get(0)
+        return tid < low or (tid == low and self.count > 1 and self._get(1) == low)
 
     def insert(self, tid):
         """Store an accepted TID (caller checked it is neither used nor old)."""

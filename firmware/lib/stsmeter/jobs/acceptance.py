@@ -2,9 +2,10 @@
 
 Order: format -> class 1 (CRC, MfrCode; never TID-checked, works in lockout) -> lockout
 -> decrypt + CRC -> key change sections -> DDTK (key type 1 refuses class 0) -> key expired
-((TID >> 16) > KEN, KEN 255 = never) -> used -> old -> function / range / overflow ->
-accept. A token's action, its TID and the lockout reset are saved in one atomic record, so
-the TID is stored exactly when the action is durable.
+((TID >> 16) > KEN, KEN 255 = never) -> old (below the TID memory, or its fill value)
+-> used -> function / range / overflow -> accept. A token's action, its TID and the
+lockout reset are saved in one atomic record, so the TID is stored exactly when the action
+is durable.
 
 The lockout count is reset only by an accepted meter-specific token and by a completed,
 accepted key change: a key change section that leaves the set incomplete does not reset
@@ -83,10 +84,10 @@ def token(m, tok):
     t = tok.tid
     if m.ken != 255 and (t >> 16) > m.ken:
         return report(m, "key_expired", "token beyond the key expiry number")
+    if m.tids.old(t):  # (first: the memory's fill value is Old, not Used)
+        return report(m, "old", "token older than the TID memory")
     if m.tids.used(t):
         return report(m, "used", "token already used")
-    if m.tids.old(t):
-        return report(m, "old", "token older than the TID memory")
     code, detail, fields = _apply(m, tok)
     if code != "accept":
         return report(m, code, detail, **fields)
@@ -102,10 +103,14 @@ def _apply(m, tok):
         if sub > 2:  # time and currency credit: this meter has no such register
             return "function", "credit type not supported", {}
         units = tok.amount
+        owed = m.credit.owed_wh
         if not m.credit.add((ELECTRICITY, WATER, GAS)[sub], units):
             return "overflow", "register would overflow", {}
         m.last_amount, m.last_unit = units, sub
-        return "accept", "", {"amount": units / 10, "unit": UNITS[sub]}
+        fields = {"amount": units / 10, "unit": UNITS[sub]}
+        if owed > m.credit.owed_wh:  # emergency credit repaid from it
+            fields["repaid_kwh"] = (owed - m.credit.owed_wh) / 1000
+        return "accept", "", fields
     m.last_amount = 0
     sup = m.supply
     if sub == MPL:

@@ -53,6 +53,8 @@ def _message(m, name, detail, fields):
         if "amount" in fields:
             top = "Accept %s %s" % (screen.tenths(m.last_amount), fields["unit"])
             bottom = "Credit %s kWh" % screen.kwh(m.credit.wh)
+            if "repaid_kwh" in fields:  # (the idle screen shows the credit next)
+                bottom = "Repaid %s kWh" % screen.kwh(int(fields["repaid_kwh"] * 1000 + .5))
         elif "limit_w" in fields:
             bottom = "Limit %d W" % fields["limit_w"]
         else:

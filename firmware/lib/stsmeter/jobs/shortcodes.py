@@ -4,8 +4,7 @@ Each answer goes to the display (two lines) and into a `short_code` result event
 values as fields. They work during a lockout and count for nothing.
 """
 
-from .. import __version__, eventlog, screen
-from .. import RESULTS, TAMPERS
+from .. import RESULTS, TAMPERS, __version__, eventlog, screen
 from .results import key_data, report, show
 from ..sts.token import UNITS
 
@@ -31,6 +30,37 @@ def _drn(pan):
     return pan[6:17] if pan.startswith("600727") else pan[4:17]
 
 
+_TAMPER_WORDS = ("", "memory", "cover")  # meter.TAMPERS in words: state forged, the input
+
+
+def _word(result):
+    """A token result in a customer's words."""
+    if result == 0:
+        return "Accepted"
+    if result == 1:
+        return "Key change part"
+    from .results import RESULT_WORDS
+
+    return RESULT_WORDS[RESULTS[result]]
+
+
+def _event_words(kind, code):
+    """The event log's entry in words, for the top line of 10#."""
+    if kind == eventlog.TOKEN:
+        return "Token " + _word(code)
+    if kind == eventlog.RELAY:
+        return "Supply on" if code else "Supply off"
+    if kind == eventlog.TAMPER:
+        return "Tamper: " + _TAMPER_WORDS[code] if code else "Tamper cleared"
+    if kind == eventlog.POWER_ON:
+        return "Power on"
+    if kind == eventlog.EMERGENCY:
+        return "Emergency credit"
+    if kind == eventlog.KEY_CHANGED:
+        return "Key changed"
+    return "Event %d" % kind
+
+
 def _answer(m, code):
     """(line 1, line 2, fields) for a short code."""
     c = m.credit
@@ -41,16 +71,18 @@ def _answer(m, code):
         return "Load", "%d W" % w, {"load_w": w}
     if code == LAST_TOKEN:
         if m.last_result < 0:
-            return "Last token", "none", {}
+            return "Last token", "No token yet", {}
         name = RESULTS[m.last_result]
-        bottom = name
+        bottom = _word(m.last_result)
         fields = {"last_result": name}
         if m.last_result == 0 and m.last_amount:
-            bottom = "%s %s %s" % (name, screen.tenths(m.last_amount), UNITS[m.last_unit])
+            bottom = "OK %s %s" % (screen.tenths(m.last_amount), UNITS[m.last_unit])
             fields.update(amount=m.last_amount / 10, unit=UNITS[m.last_unit])
         return "Last token", bottom, fields
     if code == METER_NUMBER:
-        return "Meter number", _drn(m.cfg.pan), {"pan": m.cfg.pan}
+        drn = _drn(m.cfg.pan)  # grouped as printed on a meter: 0000 0000 000
+        return "Meter number", " ".join(drn[i : i + 4] for i in range(0, len(drn), 4)), {
+            "pan": m.cfg.pan}
     if code == KEY_DATA:
         top, bottom = key_data(m)
         return top, bottom, {"krn": m.krn, "kt": m.kt, "ti": "%02d" % m.ti,
@@ -65,7 +97,10 @@ def _answer(m, code):
         left = m.lockout.remaining(m.now)
         return "Lockout", "%d s" % left if left else "none", {"lockout_s": left}
     if code == TAMPER:
-        return "Tamper", TAMPERS[m.tamper] or "none", {"tamper": bool(m.tamper)}
+        if not m.tamper:
+            return "No tamper", "", {"tamper": False}
+        return "Tamper: " + _TAMPER_WORDS[m.tamper], "Call supplier", {
+            "tamper": True, "reason": TAMPERS[m.tamper]}
     if code == VERSION:
         return "Firmware", "stsmeter " + __version__, {"version": __version__}
     if code == EMERGENCY:
@@ -88,12 +123,13 @@ def _answer(m, code):
     if code == EVENT_LOG:
         events = m.log.entries()
         if not events:
-            return "Events 0", "", {"events": 0}
+            return "No events", "", {"events": 0}
         from . import clock
 
-        t, kind = events[-1][0], eventlog.KINDS[events[-1][1]]
-        return "Events %d" % len(events), clock.iso(m.cfg, t)[5:16].replace("T", " "), {
-            "events": len(events), "last": kind}
+        t, kind, ev_code, value = events[-1]
+        when = clock.iso(m.cfg, t)[5:16].replace("T", " ")  # MM-DD HH:MM
+        return _event_words(kind, ev_code)[:16], "%s %4s" % (when, "(%d)" % len(events)), {
+            "events": len(events), "last": eventlog.KINDS[kind]}
     if code == WATER:
         return "Water", "%s m3" % screen.tenths(c.water), {"water_m3": c.water / 10}
     if code == GAS:

@@ -81,7 +81,8 @@ def _provision(m, cfg, tid_floor_at):
     key_record.install(m, cfg.ea, cfg.key, cfg.kt, cfg.krn, cfg.ti, cfg.ken, cfg.sgc,
                       cfg.base_year)
     key_record.seal(m)
-    m.tids.fill(clock.tid_at(cfg, tid_floor_at, m.base_year))
+    # the minute before tid_floor_at: a token issued in that minute or later is taken
+    m.tids.fill(max(clock.tid_at(cfg, tid_floor_at, m.base_year) - 1, 0))
 
 
 def boot(m):
