@@ -310,6 +310,11 @@ def test_deployed_firmware_provisions_and_seals_the_key(board, tmp_path):
     assert out[-1] == "False"
     assert (board.root / "state" / "state.a").exists()
     assert b"0ABC12DE" not in (board.root / "meter.json").read_bytes().upper()
+    # the README's way to read the event log from a board
+    log = board.mpremote("run", str(TOOLS / "board_event_log.py")).stdout.splitlines()
+    kinds = [line.split()[1] for line in log]
+    assert kinds[:2] == ["power_on", "token"] and "power_on" in kinds[2:], log  # (its own)
+    assert log[1].split()[2:] == ["0", "256"]  # result 0 (accept), 25.6 kWh in 0.1 kWh
 
 
 TOKEN_1996 = "29054347139309851356"  # 25.6 kWh for key 0ABC12DEF3456789, base date 1993

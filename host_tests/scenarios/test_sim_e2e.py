@@ -213,9 +213,11 @@ def test_a_board_without_meter_json_says_what_to_do(tmp_path):
     import shutil
     import subprocess
 
+    import paths
     from conftest import FIRMWARE_LIB, micropython_exe
 
-    shutil.copy(ROOT / "boards" / "sim.py", tmp_path / "board.py")
+    for src, name in paths.board_files("sim"):  # as make sim puts the PC board in place
+        shutil.copy(src, tmp_path / name)
     env = {"MICROPYPATH": ".:%s:.frozen" % FIRMWARE_LIB, "PATH": "/usr/bin:/bin"}
     r = subprocess.run([micropython_exe(), str(ROOT / "firmware" / "main.py")], cwd=tmp_path,
                        env=env, input=b"q", capture_output=True, timeout=60)

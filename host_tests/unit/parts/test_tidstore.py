@@ -68,10 +68,12 @@ def test_full_store_evicts_the_smallest():
 
 
 def test_fill_makes_everything_earlier_old():
+    """The fill value is Old too (the minute before provisioning: a token of the
+    provisioning minute, one above it, is taken)."""
     s = TidStore()
     s.fill(5000)
     assert s.count == 50 and s.tids() == [5000] * 50
-    assert s.used(5000) and s.old(4999) and not s.old(5000)
+    assert s.old(4999) and s.old(5000) and not s.old(5001) and not s.used(5001)
     s.insert(5001)
     assert s.tids() == [5000] * 49 + [5001]
     for t in range(5002, 5051):
@@ -99,7 +101,8 @@ def test_raise_floor_to_a_stored_tid_stores_it_once_more_as_the_floor():
     s = with_tids([10, 20, 30])
     s.raise_floor(20)
     assert s.tids() == [20] * 49 + [30]
-    assert s.old(19) and s.used(20) and not s.old(20)
+    assert s.old(19) and s.old(20)  # (the floor, stored more than once: the fill value)
+    assert s.used(30) and not s.old(30) and not s.old(21)
 
 
 def test_record_round_trip():
