@@ -36,9 +36,9 @@ test: setup
 bench: setup
 	$(BIN)/python tools/bench.py $(if $(JSON),--json)
 
-# make sim [BOARD=sim|rpi_pico]: sim (the default) runs the firmware on the unix port with
-# the PC as the board (.sim/); rpi_pico deploys it onto a virtual Pico and drives it through
-# its pins (.sim-pico/).
+# make sim [BOARD=sim|rpi_pico] [RESET=1]: sim (the default) runs the firmware on the unix
+# port with the PC as the board (.sim/); rpi_pico deploys it onto a virtual Pico and drives
+# it through its pins (.sim-pico/; with METER=meter.json your own meter, .sim-pico-own/).
 SIM_BOARD := $(or $(BOARD),sim)
 SIM_TERM_sim := simterm
 SIM_TERM_rpi_pico := picoterm
@@ -50,7 +50,8 @@ endif
 endif
 
 sim: $(PY_STAMP) $(SIM_STAMPS_$(SIM_BOARD))
-	$(BIN)/python tools/$(SIM_TERM_$(SIM_BOARD)).py
+	$(BIN)/python tools/$(SIM_TERM_$(SIM_BOARD)).py $(if $(METER),--meter $(METER)) \
+		$(if $(RESET),--reset)
 
 # make deploy BOARD=rpi_pico|esp32_devkitc|sim [PORT=/dev/ttyACM0] [METER=meter.json]
 #             [SIM_ROOT=dir] [NO_RESET=1] [DEPS=1] [REPROVISION=1 [YES=1]]

@@ -3,6 +3,7 @@
 terminal, with everything going through the board's pins.
 
     .venv/bin/python tools/picoterm.py [--dir .sim-pico] [--reset]
+    .venv/bin/python tools/picoterm.py --meter meter.json [--dir .sim-pico-own] [--reset]
 
 The board is tools/virtual_pico.py: MicroPython's rp2 firmware in the rp2040js emulator,
 with the keypad, the LCD (PCF8574 + HD44780 on I2C), relay, LED, buzzer and S0 input at
@@ -16,9 +17,13 @@ is then typed once on the keypad. Later runs power the board on from its flash a
 again, keeping the meter's state, when the compiled firmware (DIR/build/rpi_pico/lib,
 main.py, the pin map) changed since the last deploy (DIR/deployed.sha256).
 
-Keys: 0-9; * or Backspace: *; # or Enter: #; a b c d: the keypad's A (load +100 W),
-B (load -100 W), C (clear), D; p / P: 10 / 100 S0 pulses (10 / 100 Wh); r: power cycle;
-q, Ctrl-C or Ctrl-D: quit, a power cut (the flash image stays). Input from a pipe works
+With --meter, the meter is yours instead (a meter.json from tools/provision.py, deployed
+on the first run; default DIR .sim-pico-own/): make its tokens with tools/sts.py generate.
+
+Keys: 0-9; * or Backspace: *; # or Enter: #; a b c d: the keypad's A, B, C, D (C clears
+the entry, A, B and D do nothing: the pin map does not map them); p / P: 10 / 100 S0
+pulses (10 / 100 Wh); r: power cycle; q, Ctrl-C or Ctrl-D: quit, a power cut (the flash
+image stays). Input from a pipe works
 too: no raw mode, the frame is printed whenever it changes, and the end of the input
 quits once the keys typed so far are pressed.
 """
@@ -56,8 +61,8 @@ HOLD_MS = 80  # a person's key press
 GAP_MS = 80
 CONSOLE_LINES = 6
 READY_LCD = "Credit|Cr "  # the idle screen
-HELP = ("keys: 0-9  * or Backspace  # or Enter  a/b load +/-100 W  c clear  d  "
-        "p/P 10/100 Wh  r power cycle  q quit")
+HELP = ("keys: 0-9  * or Backspace  # or Enter  c clear  (a b d: not used)  "
+        "p/P 10/100 Wh of S0 pulses  r power cycle  q quit")
 KEYPAD = {c: c.upper() for c in "0123456789*#ABCDabcd"}  # typed -> keypad label
 KEYPAD.update({"\x7f": "*", "\x08": "*", "\r": "#", "\n": "#"})
 QUIT_KEYS = ("q", "\x03", "\x04")
@@ -87,7 +92,7 @@ def prepare(folder, reset):
 
 def forget(folder):
     """Remove the meter: the flash image, the provisioning files and the build."""
-    for name in (HASH, IMAGE, METER, TOKENS):
+    for name in (HASH, IMAGE, METER, TOKENS, simterm.OWN):
         try:
             (folder / name).unlink()
         except FileNotFoundError:
@@ -153,19 +158,34 @@ def enter_used_token(pico, token):
     pico.wait(lcd="Accept", timeout_ms=30000)
 
 
-def start(folder):
-    """The board on, running the latest firmware (deployed if it changed); returns it."""
+def own_meter(folder, meter, fresh):
+    """simterm.own_meter for DIR, its error a Fail."""
+    try:
+        simterm.own_meter(str(folder), meter, fresh)
+    except ValueError as e:
+        raise Fail(str(e)) from None
+
+
+def start(folder, meter=None):
+    """The board on, running the latest firmware (deployed if it changed); returns it.
+    meter: the user's meter.json, deployed on the first run instead of the demo meter."""
     new = is_new(folder)
+    used = None
     if new:
         forget(folder)
-        used = simterm.demo_meter(str(folder))
+        if meter:
+            own_meter(folder, meter, True)
+        else:
+            used = simterm.demo_meter(str(folder))
+    elif meter:  # (DIR holds a meter already: the same one, or refused)
+        own_meter(folder, meter, False)
     check_image(folder / IMAGE)
     pico = power_on(folder / IMAGE)
     try:
         run_deploy(folder, "--build-only")  # while the board boots
         if new or firmware_hash(folder) != read_hash(folder):
             digest = deploy(pico, folder, new)
-            if new:
+            if used:
                 enter_used_token(pico, used)
             (folder / HASH).write_text(digest + "\n")
     except BaseException:
@@ -448,17 +468,21 @@ def advice(error):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="picoterm.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dir", type=Path, default=ROOT / ".sim-pico",
-                   help="the meter: its flash image, tokens, build (default .sim-pico/)")
+    p.add_argument("--dir", type=Path, default=None,
+                   help="the meter: its flash image, tokens, build (default .sim-pico/, "
+                        "with --meter .sim-pico-own/)")
+    p.add_argument("--meter", help="your meter.json (tools/provision.py) instead of the demo")
     p.add_argument("--reset", action="store_true", help="forget the meter, make a new one")
     args = p.parse_args(argv)
+    if args.dir is None:
+        args.dir = ROOT / (".sim-pico-own" if args.meter else ".sim-pico")
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGHUP, signal.default_int_handler)
     sys.stdout.reconfigure(errors="replace")
     pico = None
     try:
         prepare(args.dir, args.reset)
-        pico = start(args.dir)
+        pico = start(args.dir, args.meter)
         session(pico, args.dir)
     except Fail as e:
         print("picoterm: %s" % e, file=sys.stderr)

@@ -14,6 +14,7 @@ back on from its state. --reset forgets the meter and makes a new one.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import select
@@ -150,12 +151,64 @@ def write_fresh(folder, lines):
         f.write("".join(line + "\n" for line in lines))
 
 
+def read_meter(path):
+    """A user's meter.json (tools/provision.py) as a dict; ValueError saying what to do if
+    it is not one (make sim METER=..., make sim BOARD=rpi_pico METER=...)."""
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError("cannot read the meter file %s: %s; make one with "
+                         "tools/provision.py" % (path, getattr(e, "strerror", None) or e))
+    if not isinstance(doc, dict) or "decoder_key" not in doc:
+        raise ValueError("%s is not a provisioned meter.json with its decoder_key: make one "
+                         "with tools/provision.py" % path)
+    return doc
+
+
+OWN = "own-meter.sha256"  # in DIR: which meter.json of the user's DIR was made from
+
+
+def own_meter(folder, path, fresh):
+    """The user's meter.json (read_meter) for DIR: fresh, it becomes DIR's meter.json, with
+    a note on its tokens; else DIR must hold that same meter (ValueError if not)."""
+    doc = read_meter(path)
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    marker = os.path.join(folder, OWN)
+    if fresh:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "meter.json"), "w") as f:
+            json.dump(doc, f)
+        with open(os.path.join(folder, "tokens.txt"), "w") as f:
+            f.write(own_tokens_note(doc) + "\n")
+        with open(marker, "w") as f:
+            f.write(digest + "\n")
+        return doc
+    try:
+        with open(marker) as f:
+            same = f.read().strip() == digest
+    except OSError:
+        same = False
+    if not same:
+        raise ValueError("%s holds another meter: --reset (make: RESET=1) replaces it with "
+                         "%s" % (os.path.relpath(folder), path))
+    return doc
+
+
+def own_tokens_note(doc):
+    """What the token list says for a user's meter: how to make its tokens."""
+    return ("Your meter (PAN %s): make its tokens with .venv/bin/python tools/sts.py "
+            "generate --amount 10 --key <its decoder key>" % doc.get("pan", "?"))
+
+
 class Keys:
     """The keyboard on its way to the meter: 't' and the amount typed after it stay here
-    (fresh tokens), everything else goes on."""
+    (fresh tokens), everything else goes on. For a user's own meter (own) 't' says how to
+    make its tokens: only the demo meter's vending key is known here."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, own=None):
         self.folder = folder
+        self.own = own
         self.amount = None  # the amount being typed after 't'
 
     def feed(self, data):
@@ -163,7 +216,9 @@ class Keys:
         for b in data:
             c = chr(b)
             if self.amount is None:
-                if c == "t":
+                if c == "t" and self.own:
+                    write_fresh(self.folder, [own_tokens_note(self.own)])
+                elif c == "t":
                     self.amount = ""
                     self.prompt()
                 else:
@@ -189,7 +244,7 @@ class Keys:
                                   "10; Esc: cancel): %s_" % self.amount])
 
 
-def run(folder, micropython, keys=None, capture=False):
+def run(folder, micropython, keys=None, capture=False, own=None):
     for src, name in paths.board_files("sim"):
         shutil.copy(src, os.path.join(folder, name))
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([".", paths.FIRMWARE_LIB, ".frozen"]))
@@ -199,7 +254,7 @@ def run(folder, micropython, keys=None, capture=False):
                               capture_output=capture).returncode
     write_fresh(folder, [])
     proc = subprocess.Popen(cmd, cwd=folder, env=env, stdin=subprocess.PIPE)
-    keyboard = Keys(folder)
+    keyboard = Keys(folder, own)
     fd = sys.stdin.fileno()
     try:
         while proc.poll() is None:
@@ -224,16 +279,28 @@ def run(folder, micropython, keys=None, capture=False):
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="simterm.py", description=__doc__.split("\n")[0])
-    p.add_argument("--dir", default=os.path.join(ROOT, ".sim"), help="the sim board's flash")
+    p.add_argument("--dir", default=None,
+                   help="the sim board's flash (default .sim/, with --meter .sim-own/)")
+    p.add_argument("--meter", help="your meter.json (tools/provision.py) instead of the demo")
     p.add_argument("--reset", action="store_true", help="forget the meter, make a new one")
     args = p.parse_args(argv)
+    if args.dir is None:
+        args.dir = os.path.join(ROOT, ".sim-own" if args.meter else ".sim")
     try:
         micropython = venv_tools.tool("micropython")
     except venv_tools.Missing as e:
         sys.exit(str(e))
     if args.reset and os.path.isdir(args.dir):
         shutil.rmtree(args.dir)
-    if not os.path.exists(os.path.join(args.dir, "meter.json")):
+    fresh = not os.path.exists(os.path.join(args.dir, "meter.json"))
+    own = None
+    if args.meter:
+        try:
+            own = own_meter(args.dir, args.meter, fresh)
+        except ValueError as e:
+            sys.stderr.write("simterm.py: error: %s\n" % e)
+            return 2
+    elif fresh:
         provision(args.dir, micropython)
     tty = sys.stdin.isatty()
     saved = None
@@ -244,7 +311,7 @@ def main(argv=None):
         saved = termios.tcgetattr(sys.stdin.fileno())
         tty_mod.setraw(sys.stdin.fileno())
     try:
-        code = run(args.dir, micropython)
+        code = run(args.dir, micropython, own=own)
     finally:
         if saved is not None:
             termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)

@@ -36,8 +36,8 @@ def test_help_and_a_file_as_dir(tmp_path):
 class Picoterm(Piped):
     """picoterm with a pipe for stdin; its stdout read as it comes."""
 
-    def __init__(self, folder):
-        super().__init__([sys.executable, str(PICOTERM), "--dir", str(folder)])
+    def __init__(self, folder, *args):
+        super().__init__([sys.executable, str(PICOTERM), "--dir", str(folder), *args])
 
     def frames(self):
         """The frames printed so far (each ends with a blank line)."""
@@ -93,3 +93,44 @@ def test_a_credit_token_typed_from_a_pipe(tmp_path):
     assert "`make sim BOARD=rpi_pico` powers it on again" in last
     assert "tools/picoterm.py --reset` makes a new meter" in last
     assert term.proc.stderr.read() == b""
+
+
+def tool(*args):
+    r = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_your_own_meter_on_the_virtual_pico(tmp_path):
+    """The README's path for a new user: provision a meter, `make sim BOARD=rpi_pico
+    METER=meter.json`, a token of their own typed on the keypad; the same folder refuses
+    another meter."""
+    if not (TOOLS / "pico" / "node_modules" / "rp2040js").is_dir():
+        pytest.fail("the Pico emulator is missing: run the tests with `make test`")
+    key = "1A2B3C4D5E6F7081"
+    meter = tmp_path / "meter.json"
+    tool(TOOLS / "provision.py", "-o", meter, "--key", key, "--pan", "600727000000000017")
+    tok = tool(TOOLS / "sts.py", "generate", "--amount", "12.5", "--key", key).split()[0]
+    assert len(tok) == 20 and tok.isdigit(), tok
+    folder = tmp_path / "own"
+    term = Picoterm(folder, "--meter", meter)
+    try:
+        term.wait(lambda f: "|Credit 0.0 kWh" in f, time.monotonic() + FIRST_RUN_S,
+                  "the new meter's idle screen")
+        assert "tools/sts.py generate" in (folder / "tokens.txt").read_text()
+        term.type(tok + "#")
+        term.wait(lambda f: "|Accept 12.5 kWh |" in f and "Relay   ON" in f,
+                  time.monotonic() + 60, "the accept of the user's own token")
+        term.type("q")
+        assert term.proc.wait(timeout=30) == 0
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+            term.proc.wait()
+    other = tmp_path / "other.json"
+    tool(TOOLS / "provision.py", "-o", other, "--key", "0ABC12DEF3456789", "--pan",
+         "600727000000000025")
+    r = picoterm("--dir", folder, "--meter", other)
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "holds another meter" in r.stderr and "RESET=1" in r.stderr

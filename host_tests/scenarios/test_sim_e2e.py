@@ -13,8 +13,9 @@ TEN = "10 kWh: after 99# (5 kWh emergency credit), repays it"
 
 
 class Sim(Piped):
-    def __init__(self, folder):
-        super().__init__([sys.executable, str(TOOLS / "simterm.py"), "--dir", str(folder)])
+    def __init__(self, folder, *args):
+        super().__init__([sys.executable, str(TOOLS / "simterm.py"), "--dir", str(folder),
+                          *map(str, args)])
 
     def frame(self):
         text = self.text()
@@ -225,3 +226,33 @@ def test_a_board_without_meter_json_says_what_to_do(tmp_path):
     assert "stsmeter: cannot start: no meter.json on the board: provision it with `make " \
            "deploy BOARD=<board> PORT=<port> METER=<your meter.json>`" in out, out
     assert "|Not provisioned |" in out and "ENOENT" not in out
+
+
+def test_make_sim_with_your_own_meter(tmp_path):
+    """`make sim METER=meter.json`: a meter of the user's, their own token taken; 't' says
+    how to make tokens for it; the same folder refuses another meter."""
+    import subprocess
+
+    key = "1A2B3C4D5E6F7081"
+    meter = tmp_path / "meter.json"
+    subprocess.run([sys.executable, str(TOOLS / "provision.py"), "-o", str(meter), "--key",
+                    key, "--pan", "600727000000000017"], check=True, capture_output=True)
+    tok = subprocess.run([sys.executable, str(TOOLS / "sts.py"), "generate", "--amount", "3",
+                          "--key", key], check=True, capture_output=True,
+                         text=True).stdout.split()[0]
+    folder = tmp_path / "own"
+    sim = Sim(folder, "--meter", meter)
+    sim.wait(lambda: sim.lcd()[:1] == ["Credit 0.0 kWh"], what="the new meter")
+    sim.keys("t")
+    sim.wait(lambda: "make its tokens with" in sim.frame(), what="how to make tokens")
+    sim.keys(tok + "#")
+    sim.wait(lambda: sim.lcd()[:1] == ["Accept 3.0 kWh"], what="the user's token")
+    sim.quit()
+    other = tmp_path / "other.json"
+    subprocess.run([sys.executable, str(TOOLS / "provision.py"), "-o", str(other), "--key",
+                    "0ABC12DEF3456789", "--pan", "600727000000000025"], check=True,
+                   capture_output=True)
+    r = subprocess.run([sys.executable, str(TOOLS / "simterm.py"), "--dir", str(folder),
+                        "--meter", str(other)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "holds another meter" in r.stderr

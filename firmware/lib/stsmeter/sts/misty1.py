@@ -145,11 +145,9 @@ class Misty1:
         kp = [_fi(k[i], k[(i + 1) % 8]) for i in range(8)]  # K'i
 
         def fo(r):  # KO1, KI1, KO2, KI2, KO3, KI3, KO4 of FO round r, KIs split 7/9
-            out = []
-            for ko, ki in ((k[r], kp[(r + 5) % 8]), (k[(r + 2) % 8], kp[(r + 1) % 8]),
-                           (k[(r + 7) % 8], kp[(r + 3) % 8])):
-                out += (ko, ki >> 9, ki & 0x1FF)
-            return tuple(out) + (k[(r + 4) % 8],)
+            a, b, c = kp[(r + 5) % 8], kp[(r + 1) % 8], kp[(r + 3) % 8]  # (one tuple, no
+            return (k[r], a >> 9, a & 0x1FF, k[(r + 2) % 8], b >> 9, b & 0x1FF,  # list)
+                    k[(r + 7) % 8], c >> 9, c & 0x1FF, k[(r + 4) % 8])
 
         def fl(n):  # (AND key, OR key) of FL n
             if n & 1:

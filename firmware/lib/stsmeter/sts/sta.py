@@ -63,6 +63,7 @@ def _tables(sub0, sub1, perm):
 _DEC = _tables(D1, D2, Q)
 _ENC = None  # built on first encryption: a meter only decrypts
 _IDENTITY = const(32)  # offset of the identity box
+_ZEROS = bytes(32)  # 16 zero half-words: a key schedule step before it is filled
 
 
 def _key_bit(key, k):
@@ -117,9 +118,13 @@ class STA:
         # per round). Step 0 is the bare permutation; step r >= 1 carries round r-1's
         # substitution; round 15's is the last step. (16-bit arrays: a quarter of the RAM
         # of tuples on a 64-bit port, and unpacking one allocates nothing either.)
-        sched = [array("H", [_IDENTITY] * 16)]
-        for s in range(15):
-            sched.append(array("H", [_key_bit(key, 4 * i + s) * 16 for i in range(16)]))
+        # (Filled in place: no list per step, so a fragmented heap has room for it.)
+        sched = []
+        for step in range(16):
+            a = array("H", _ZEROS)
+            for i in range(16):
+                a[i] = _key_bit(key, 4 * i + step - 1) * 16 if step else _IDENTITY
+            sched.append(a)
         self._dec = sched
         # box offsets of round 15, byte p's high nibble (15-2p) then its low one (14-2p)
         self._last = bytes(_key_bit(key, 4 * (15 - n) + 15) * 16 for n in range(16))
