@@ -22,6 +22,7 @@ import tempfile
 
 import bench_table
 import cli
+import deploy
 import paths
 from venv_tools import tool
 
@@ -121,7 +122,8 @@ def compiled_lib(tmp, march="x64", emit=None):
                 dst = os.path.join(tmp, os.path.relpath(src, LIB))[:-3] + ".mpy"
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
                 rel = os.path.relpath(src, LIB)  # source name as deploy.py gives it
-                cmd = [tool("mpy-cross"), "-march=" + march, "-s", rel, "-o", dst, src]
+                cmd = [tool("mpy-cross"), "-march=" + march, "-s", deploy.source_name(rel),
+                       "-o", dst, src]
                 if emit and subprocess.run(cmd[:1] + ["-X", "emit=" + emit] + cmd[1:],
                                            capture_output=True).returncode == 0:
                     continue

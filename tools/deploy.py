@@ -74,6 +74,18 @@ def firmware_modules(lib=FIRMWARE_LIB):
     return sorted(p.relative_to(lib).as_posix() for p in found)
 
 
+def source_name(rel):
+    """The name a compiled module gives its source in tracebacks: its module name
+    ("stsmeter/jobs/acceptance.py" -> "stsmeter.jobs.acceptance"). That string is the
+    module's __name__ already, interned once: a path would be one more string in the
+    board's RAM for every module loaded, for good (about 30 on the PC meter's path, which
+    decides whether it runs in a 64 KB heap: `make bench`)."""
+    name = rel[:-3] if rel.endswith(".py") else rel
+    if name.endswith("/__init__"):
+        name = name[: -len("/__init__")]
+    return name.replace("/", ".")
+
+
 def package_json_text(version, deps):
     """package.json for mip as it should be for the current firmware/lib/stsmeter/."""
     urls = [[m, "firmware/lib/" + m] for m in firmware_modules() if m.startswith("stsmeter/")]
@@ -93,7 +105,7 @@ def compile_firmware(board, build):
     for rel in modules:
         out = out_lib / (rel[:-3] + ".mpy")
         out.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [mpy_cross, "-march=" + MARCH[board], "-s", rel, "-o", str(out),
+        cmd = [mpy_cross, "-march=" + MARCH[board], "-s", source_name(rel), "-o", str(out),
                str(FIRMWARE_LIB / rel)]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if r.returncode:

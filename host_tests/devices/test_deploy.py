@@ -246,6 +246,13 @@ def test_one_rule_decides_what_goes_on_a_board(tmp_path):
     assert 'package("stsmeter", base_path="lib"' in manifest
 
 
+def test_a_compiled_module_names_its_source_by_its_module_name():
+    """No path string per module in a board's RAM: the module's name, interned already."""
+    assert deploy.source_name("stsmeter/jobs/acceptance.py") == "stsmeter.jobs.acceptance"
+    assert deploy.source_name("stsmeter/sts/__init__.py") == "stsmeter.sts"
+    assert deploy.source_name("stsmeter/__init__.py") == "stsmeter"
+
+
 def test_no_host_only_code_in_the_firmware():
     """Host-only code (token descriptions, vending, reports, the PC's terminal) lives with
     the host tools: no firmware module imports it or the shim."""

@@ -48,22 +48,22 @@ BASE_YEARS = (1993, 2014, 2035)
 
 # --- what is loaded for what ---
 
-# What each piece of work loads beyond the resident core: modules of sts/ and jobs/ (a
-# name is in one of the two only). A
+# What each piece of work loads beyond the resident core: modules of sts/ and jobs/. A
 # board that loads .mpy files holds their bytecode in RAM: released after the work, the
 # meter runs in a 64 KB heap (see `make bench`). The loading test checks that nothing else
 # stays loaded (host_tests/devices/test_loading.py). (One string per work rather than a
 # tuple of names: on a board every string object takes RAM for good.)
 LOADS = {
     # the start (Meter.__init__, app.py): once per power-on, forgotten even when resident
-    "start": "startup load_state load_journal meterjson key_record clock tid production "
-             "decommission",
+    "start": "jobs.startup jobs.load_state jobs.load_journal jobs.meterjson "
+             "jobs.key_record jobs.clock jobs.tid jobs.production jobs.decommission",
     # an entered token decoded (Meter._decode)
-    "decode": "decoder digits crc16 sta misty1 token",
+    "decode": "sts.decoder sts.digits sts.crc16 sts.sta sts.misty1 sts.token",
     # the rules for a decoded token (Meter._finish)
-    "token": "acceptance results key_change key_record token amount",
+    "token": "jobs.acceptance jobs.results jobs.key_change jobs.key_record sts.token "
+             "sts.amount",
     # a short code (Meter._finish)
-    "short_code": "shortcodes results token amount clock tid",
+    "short_code": "jobs.shortcodes jobs.results sts.token sts.amount jobs.clock jobs.tid",
 }
 _keep = ""  # resident code: the names no release forgets (keep_code)
 
@@ -98,19 +98,19 @@ def release(work):
     names = LOADS.get(work)
     if names is None:
         raise ValueError("no work %r in stsmeter.LOADS" % work)
+    if _keep and work != "start":
+        return  # (resident: an entry's code stays)
     mods = sys.modules
     for name in names.split():
         if _keep and " " + name + " " in _keep:
-            continue
-        for pkg in ("stsmeter.sts.", "stsmeter.jobs."):
-            if mods.pop(pkg + name, None) is not None:
-                parent = mods.get(pkg[:-1])
-                if parent is not None and name in parent.__dict__:
-                    delattr(parent, name)
-    if not _keep:  # works run one at a time: nothing of sts/ or jobs/ stays loaded
-        for pkg in ("sts", "jobs"):
-            mods.pop("stsmeter." + pkg, None)
-            globals().pop(pkg, None)
+            continue  # (resident: start-up code an entry uses too)
+        if mods.pop("stsmeter." + name, None) is not None:
+            pkg, _, leaf = name.partition(".")
+            parent = mods.get("stsmeter." + pkg)
+            if parent is not None and leaf in parent.__dict__:
+                delattr(parent, leaf)
+    # (the packages sts and jobs themselves stay once loaded: a few hundred bytes, where
+    # loading their __init__ again would cost every entry a file lookup and a load)
 
 
 def collect_often(every=3072):

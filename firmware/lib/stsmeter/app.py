@@ -234,11 +234,8 @@ def load_code(m):
 
     for work in ("decode", "token", "short_code"):
         for name in LOADS[work].split():
-            if name not in ("sta", "misty1"):
-                try:  # (a name of LOADS is a module of sts/ or of jobs/)
-                    __import__("stsmeter.sts." + name)
-                except ImportError:
-                    __import__("stsmeter.jobs." + name)
+            if name not in ("sts.sta", "sts.misty1"):
+                __import__("stsmeter." + name)
     from .sts.decoder import make_cipher
 
     make_cipher(m.ea, m.key)
