@@ -132,6 +132,7 @@ class Meter:
             if code_kept():  # resident code: keep the key schedule too (until a key change)
                 self.decoder = dec
         tok = dec.decode(self.entry.digits())
+        dec = None  # (unless kept: the cipher and its key schedule are garbage from here)
         release("decode")
         return tok
 
