@@ -215,7 +215,7 @@ def codec_rows():
     with tempfile.TemporaryDirectory() as tmp:
         native = best(micropython(script, path=compiled_lib(tmp, emit="native"))
                       for _ in range(RUNS))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(HERE, "shim"), LIB]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([paths.SHIM, LIB]))
     cpython = best(run([sys.executable, script], env) for _ in range(RUNS))
     wasm = best(run(["node", os.path.join(HERE, "wasm", "run.mjs"), "--lib", LIB, script, "300"])
                 for _ in range(2))

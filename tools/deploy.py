@@ -8,10 +8,12 @@
 
 What goes on the board, and nothing else (tools/ stays on the host):
 
-    firmware/lib/**.py  compiled for the board's CPU -> :lib/**.mpy; a file whose docstring
-                        starts with a line saying "host only" is left out
+    firmware/lib/**.py  compiled for the board's CPU -> :lib/**.mpy, all of it (host-only
+                        code lives in tools/; package.json and manifest.py follow the
+                        same rule); each names its source by its module name
     firmware/main.py    as source -> :main.py (a board runs main.py from source)
-    boards/<board>.py   the pin map -> :board.py
+    boards/<board>.py   the pin map -> :board.py; boards/<board>_*.py, the board's own
+                        modules, beside it
     --meter FILE        the provisioning file -> :meter.json (the firmware seals the key on
                         its first start), on a board not provisioned yet (no state/);
                         a provisioned board keeps its state and its meter.json (a firmware

@@ -1,6 +1,6 @@
 """The scripted meter: commands on stdin, one JSON event per line on stdout.
 
-    micropython tools/meter_script.py METER.json STATE_DIR       (MICROPYPATH=firmware/lib)
+    micropython tools/meter_script.py METER.json STATE_DIR       (MICROPYPATH=firmware/lib:tools)
 
 Runs the real firmware meter (stsmeter.meter) under MicroPython or CPython; `tools/sim.py`
 starts it. Commands: keys <0-9*#C...>, token <20 digits>, load <watts>, advance <seconds>,

@@ -9,7 +9,8 @@ gives them a firmware key (for instance {"C": "C"}: the C key clears).
 
 from .drivers.keypad import LONG, Keypad
 
-_METER_KEYS = "0123456789*#C"
+_KEYPAD_KEYS = "0123456789*#"  # a keypad's keys that are the firmware's keys as they are
+_METER_KEYS = "0123456789*#C"  # what a board's KEYPAD_MAP may give a key ('C': clear)
 
 
 class Devices:
@@ -46,7 +47,9 @@ class MatrixKeys:
                 if label == "*":
                     return "C"
                 continue
-            key = self.key_map.get(label, label)
+            if label in _KEYPAD_KEYS:  # digits, * and #: themselves
+                return label
+            key = self.key_map.get(label)  # any other key: only as the board maps it
             if key and key in _METER_KEYS:
                 return key
 
