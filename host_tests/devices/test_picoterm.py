@@ -60,6 +60,16 @@ class Picoterm(Piped):
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
 
+    def quit(self):
+        """'q' (a power cut): picoterm ends with status 0."""
+        self.type("q")
+        assert self.proc.wait(timeout=30) == 0
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
 
 def token(folder, label):
     for line in (folder / "tokens.txt").read_text().splitlines():
@@ -80,12 +90,9 @@ def test_a_credit_token_typed_from_a_pipe(tmp_path):
         term.type(token(folder, "25.6 kWh") + "#")  # all at once: picoterm queues the presses
         term.wait(lambda f: "|Accept 25.6 kWh |" in f and "|Credit 25.7 kWh |" in f
                   and "Relay   ON" in f, time.monotonic() + 60, "the accept and the relay on")
-        term.type("q")
-        assert term.proc.wait(timeout=30) == 0
+        term.quit()
     finally:
-        if term.proc.poll() is None:
-            term.proc.kill()
-            term.proc.wait()
+        term.close()
     term._reader.join(timeout=5)
     last = term.out.decode().strip().splitlines()[-1]
     assert last.startswith("Meter off (a power cut). Its flash is ")
@@ -122,12 +129,9 @@ def test_your_own_meter_on_the_virtual_pico(tmp_path):
         term.type(tok + "#")
         term.wait(lambda f: "|Accept 12.5 kWh |" in f and "Relay   ON" in f,
                   time.monotonic() + 60, "the accept of the user's own token")
-        term.type("q")
-        assert term.proc.wait(timeout=30) == 0
+        term.quit()
     finally:
-        if term.proc.poll() is None:
-            term.proc.kill()
-            term.proc.wait()
+        term.close()
     other = tmp_path / "other.json"
     tool(TOOLS / "provision.py", "-o", other, "--key", "0ABC12DEF3456789", "--pan",
          "600727000000000025")
