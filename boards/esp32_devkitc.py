@@ -43,8 +43,8 @@ PULSE_PIN = 19
 PULSE_IMP_PER_KWH = 1000
 
 # Meter code: "per_entry" loads the code for each entry and releases it after (fits a
-# 64 KB heap); "resident" loads it all at start and keeps it (entries 3-6x faster on the
-# virtual Pico, for about 23 KB more heap there). Per entry here until measured on an
+# small heap); "resident" loads it all at start and keeps it (entries 3-6x faster on the
+# virtual Pico, for about 19 KB more heap there). Per entry here until measured on an
 # ESP32, whose heap without PSRAM is about half a Pico's.
 CODE_LOADING = "per_entry"
 

@@ -36,9 +36,9 @@ PULSE_PIN = 22
 PULSE_IMP_PER_KWH = 1000
 
 # Meter code: "resident" loads the code of every kind of entry at start and keeps it;
-# "per_entry" loads it for each entry and releases it after (fits a 64 KB heap, but every
-# credit token then takes ~450 ms instead of ~80 ms on the virtual Pico). The Pico has
-# room (about 23 KB more heap used): `make bench` measures both (README, "Benchmarks").
+# "per_entry" loads it for each entry and releases it after (fits a small heap, but every
+# credit token then takes ~420 ms instead of ~65 ms on the virtual Pico). The Pico has
+# room (about 19 KB more heap used): `make bench` measures both (README, "Benchmarks").
 CODE_LOADING = "resident"
 
 # time.time() counts from 1970-01-01 on rp2. The RTC starts at 2021-01-01 00:00 at every

@@ -49,10 +49,10 @@ BASE_YEARS = (1993, 2014, 2035)
 # --- what is loaded for what ---
 
 # What each piece of work loads beyond the resident core: modules of sts/ and jobs/. A
-# board that loads .mpy files holds their bytecode in RAM: released after the work, the
-# meter runs in a 64 KB heap (see `make bench`). The loading test checks that nothing else
-# stays loaded (host_tests/devices/test_loading.py). (One string per work rather than a
-# tuple of names: on a board every string object takes RAM for good.)
+# board that loads .mpy files holds their bytecode in RAM: released after the work, it
+# takes the heap only while the work runs (`make bench`). The loading test checks that none
+# of it stays loaded (host_tests/devices/test_loading.py). (One string per work rather than
+# a tuple of names: on a board every string object takes RAM for good.)
 LOADS = {
     # the start (Meter.__init__, app.py): once per power-on, forgotten even when resident
     "start": "jobs.startup jobs.load_state jobs.load_journal jobs.meterjson "
@@ -85,7 +85,7 @@ def code_kept():
 def make_room():
     """Collect garbage before loading the code for a job: what the job loads then lands in
     the heap's free stretches rather than among the garbage of the last minutes, which
-    leaves holes a 64 KB heap cannot spare. (CPython frees by reference count: nothing.)"""
+    leaves holes a small heap cannot spare. (CPython frees by reference count: nothing.)"""
     if not _keep and sys.implementation.name == "micropython":
         gc.collect()
 
@@ -117,6 +117,7 @@ def collect_often(every=3072):
     """Collect garbage after every `every` bytes allocated (MicroPython's gc.threshold)
     instead of when the heap is full: the short-lived objects of a token are then taken
     back before long-lived ones are placed among them, and the heap fragments less. The
-    meter's staged code loading needs that to run in a 64 KB heap. (CPython: nothing.)"""
+    meter's staged code loading needs that in a small heap (`make bench`). (CPython:
+    nothing.)"""
     if hasattr(gc, "threshold"):
         gc.threshold(every)

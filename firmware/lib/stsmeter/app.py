@@ -27,7 +27,7 @@ from .store import Store
 METER_FILE = "meter.json"
 STATE_DIR = "state"
 RESIDENT = "resident"  # board.CODE_LOADING: load every entry's code at start, keep it
-PER_ENTRY = "per_entry"  # load each entry's code when needed, release it after (64 KB)
+PER_ENTRY = "per_entry"  # load each entry's code when needed, release it after (small heap)
 
 
 def wall_seconds(cfg):

@@ -69,7 +69,7 @@ class Store:
     def buffer(self, n):
         """The payload area (n bytes) of a new record buffer: record.py packs the payload
         into it, and save() completes the record around it - one allocation per save (kept
-        between saves it would cost the 64 KB heap more than it saves)."""
+        between saves it would cost a small heap more than it saves)."""
         self._rec = bytearray(HEAD_SIZE + n + MAC_SIZE)
         return memoryview(self._rec)[HEAD_SIZE : HEAD_SIZE + n]
 

@@ -53,7 +53,7 @@ SETTINGS = {
 }
 _FIRST_YEAR = const(1993)  # provisioned_at: from the first base date...
 _LAST_YEAR = const(2999)  # ...until wall-clock minutes since 1993 would pass 2**30 (clock.py)
-# (every name is a qstr, and the meter's 64 KB heap has room for few more: see README)
+# (every name is a qstr, kept in RAM for good: see README, "Benchmarks")
 
 
 def _digits(doc, name, n, lo=None):
