@@ -18,8 +18,8 @@ lifetime count) and saved.
 Only the idle code stays in RAM: the start (jobs/startup.py), a token (sts/, then the
 rules in jobs/) and a short code (jobs/shortcodes.py) load their code when needed and
 release it after (stsmeter.LOADS, stsmeter.release), so the meter runs in a small heap
-with .mpy modules (68 KB on the 64-bit unix port: `make bench`). A board with room keeps it instead (CODE_LOADING = "resident" in its
-pin map: app.py loads it all at start).
+with .mpy modules (68 KB on the 64-bit unix port: `make bench`). A board with room keeps
+it instead (CODE_LOADING = "resident" in its pin map: app.py loads it all at start).
 
 Every field of the meter is declared in __init__; the parts (credit.py, supply.py, ...)
 declare theirs. Code loaded per entry changes them, never adds any.
