@@ -80,8 +80,7 @@ def source_name(rel):
     """The name a compiled module gives its source in tracebacks: its module name
     ("stsmeter/jobs/acceptance.py" -> "stsmeter.jobs.acceptance"). That string is the
     module's __name__ already, interned once: a path would be one more string in the
-    board's RAM for every module loaded, for good (about 30 on the PC meter's path, which
-    decides whether it runs in a 64 KB heap: `make bench`)."""
+    board's RAM for every module loaded, for good (`make bench`: the meter's heap)."""
     name = rel[:-3] if rel.endswith(".py") else rel
     if name.endswith("/__init__"):
         name = name[: -len("/__init__")]

@@ -26,7 +26,7 @@ __version__ = "0.3.0"
 # only). Names rather than one constant per code: on a board every global name is a
 # string kept in RAM for good, and the names are there already. Each tuple is built from
 # a list: a tuple literal of strings is compiled into one constant whose every string
-# becomes an object in RAM when the module loads (2-3 times the RAM of the tuple built).
+# becomes an object in RAM when the module loads (several times the RAM of the tuple built).
 
 # a finished entry's result (jobs/acceptance.py, jobs/results.py; eventlog TOKEN)
 RESULTS = tuple(["accept", "kct_partial", "used", "old", "crc", "format", "key_expired",

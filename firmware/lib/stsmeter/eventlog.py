@@ -19,7 +19,7 @@ EMERGENCY = const(5)  # value: Wh of emergency credit taken
 KEY_CHANGED = const(6)  # code: new KRN, value: 1 if the TID store was rolled over
 
 KINDS = tuple(["", "token", "relay", "tamper", "power_on", "emergency_credit", "key_changed"])
-# (built from a list: a tuple literal of strings takes 2-3 times the RAM: stsmeter/__init__)
+# (built from a list: a tuple literal of strings takes more RAM: stsmeter/__init__.py)
 _ENTRY = "<IBBI"
 _SIZE = const(10)
 
